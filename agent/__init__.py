@@ -1,0 +1,1 @@
+"""Rondetafel: the co-facilitator. No HTTP in here."""

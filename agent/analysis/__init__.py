@@ -1,0 +1,1 @@
+"""Local text analysis: cue lexicons, polarity, signals, question checks."""

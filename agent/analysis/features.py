@@ -1,0 +1,136 @@
+"""Per-utterance features: computed once when an utterance arrives, then cached.
+
+Everything later steps need from one utterance is here, so the cost of a new utterance
+does not depend on how long the meeting already is.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from agent.analysis import polarity, solution_talk, us_them
+from agent.analysis.injection import looks_like_instruction
+from agent.analysis.questions import content_stems
+from agent.analysis.text import split_sentences
+from agent.embeddings import Embedder
+from agent.models import UtteranceOut
+from agent.prompts import load_yaml
+from agent.roster import Roster
+from agent.values.classifier import VALUE_IDS, get_classifier
+
+
+@dataclass
+class Features:
+    """What the local engine knows about one utterance. JSON-serialisable via ``asdict``."""
+
+    id: str
+    seq: int
+    speaker: str
+    party: str
+    step: str
+    facilitator: bool
+    sentences: list[str]
+    question_only: bool
+    stance: str
+    agree_cue: bool
+    echo_cue: bool
+    contrast: bool
+    sarcasm: bool
+    negations: int
+    injection: bool
+    solution: str | None
+    us_them: list[str]
+    mentions_people: list[str]
+    mentions_parties: list[str]
+    stems: list[str]
+    # (sentence index, value id, score) for sentences scoring above the value's threshold
+    values: list[tuple[int, str, float]] = field(default_factory=list)
+
+    @property
+    def disagreeing(self) -> bool:
+        return self.stance == "disagree" or self.contrast or self.sarcasm
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Features:
+        data = dict(data)
+        data["values"] = [tuple(v) for v in data.get("values", [])]
+        return cls(**data)
+
+
+@functools.cache
+def _echo_patterns(language: str) -> tuple[re.Pattern[str], ...]:
+    lex = load_yaml("lexicons/agreement.yaml")["echo"]
+    return tuple(re.compile(p, re.IGNORECASE) for p in lex.get(language, []))
+
+
+@functools.cache
+def centering_vector(embedder: Embedder) -> np.ndarray:
+    """Mean embedding of generic meeting talk; subtracted before comparing utterances."""
+    return embedder.passages(load_yaml("lexicons/agreement.yaml")["centering"]).mean(axis=0)
+
+
+def centred(vec: np.ndarray, embedder: Embedder) -> np.ndarray:
+    """Centre and re-normalise a vector so cosine similarity spreads over [-1, 1]."""
+    x = vec - centering_vector(embedder)
+    n = float(np.linalg.norm(x))
+    return x / n if n else x
+
+
+def analyse(utt: UtteranceOut, roster: Roster, embedder: Embedder) -> tuple[Features, np.ndarray]:
+    """Features and the centred utterance vector for one utterance."""
+    lang = roster.language
+    sentences = split_sentences(utt.text) or [utt.text.strip()]
+    sent_vecs = embedder.passages(sentences)
+    mean = sent_vecs.mean(axis=0)
+    vec = centred(mean / (np.linalg.norm(mean) or 1.0), embedder)
+
+    reading = polarity.read_polarity(utt.text, lang)
+    person = roster.people[utt.speaker]
+    persons, parties = roster.mentions(utt.text)
+    persons = [p for p in persons if p != utt.speaker]
+    question_only = all(s.rstrip().endswith("?") for s in sentences)
+    sol = solution_talk.detect_solution_talk(utt.text, lang)
+    others = [n for pid, n in roster.parties.items() if pid != person.party]
+    spans = us_them.find_us_them(utt.text, lang, others)
+
+    clf = get_classifier()
+    scores = clf.scores(sent_vecs)
+    thresholds = clf.thresholds_for()
+    values: list[tuple[int, str, float]] = []
+    for i, row in enumerate(scores):
+        for j, p in enumerate(row):
+            if p >= thresholds[j]:
+                values.append((i, VALUE_IDS[j], round(float(p), 4)))
+
+    feats = Features(
+        id=utt.id,
+        seq=utt.seq,
+        speaker=utt.speaker,
+        party=utt.party,
+        step=utt.step,
+        facilitator=person.is_facilitator,
+        sentences=sentences,
+        question_only=question_only,
+        stance=str(reading.stance),
+        agree_cue=polarity.responds_in_agreement(utt.text, lang),
+        echo_cue=any(p.search(utt.text) for p in _echo_patterns(lang)),
+        contrast=reading.contrast,
+        sarcasm=reading.sarcasm,
+        negations=reading.negations,
+        injection=looks_like_instruction(utt.text),
+        solution=sol.text if sol else None,
+        us_them=[s.text for s in spans],
+        mentions_people=persons,
+        mentions_parties=parties,
+        stems=sorted(content_stems(utt.text, lang)),
+        values=values,
+    )
+    return feats, vec

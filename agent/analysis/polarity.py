@@ -1,0 +1,600 @@
+"""Polarity: does an utterance agree or disagree with what came before, and do two
+statements say the same thing or opposite things?
+
+This is the guard behind the product's most important promise: a disagreement is never
+presented as an agreement. So every rule here leans the same way: when a turn mixes
+agreement with a contrast ("ja, maar"), with sarcasm, or with an explicit disagreement,
+it does not count as agreement.
+
+All cue phrases and patterns live in ``prompts/lexicons/polarity.yaml`` (see the header
+there for the pattern conventions); this module only holds the logic.
+
+How a turn is read:
+
+1. The text is folded (lower case, no accents, one space between words) with a map back
+   to the original offsets, so every cue reports its span in the text as given.
+2. Every pattern of the meeting's language runs, plus the *portable* patterns of the other
+   language (unambiguous phrases such as "I agree" or "oneens" in a mixed meeting).
+3. Overlapping agree/disagree/sarcasm cues are resolved longest first, so "niet mee eens"
+   beats the "mee eens" inside it, and "niet oneens" beats the "oneens" inside it.
+4. Negation words outside the surviving cues are counted as content negations.
+5. The stance follows from what is left (see :func:`read_polarity`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from agent.analysis.text import fold, split_sentences, words
+from agent.errors import CallerError, ConfigurationError
+from agent.prompts import load_yaml
+
+LEXICON_FILE = "lexicons/polarity.yaml"
+LANGUAGES = ("nl", "en")
+
+# Kinds the lexicon may use, per role.
+_AGREE_KINDS = frozenset({"agree", "reference"})
+_DISAGREE_KINDS = frozenset({"disagree", "negative_answer", "objection"})
+# Turn-level objections ("nee", "no", "maar ...") that a later agreement takes back:
+# "nee, precies", "no, I agree", "but you're right".
+_SOFT_KINDS = frozenset({"negative_answer", "objection"})
+_POLAR_KINDS = _AGREE_KINDS | _DISAGREE_KINDS | {"sarcasm"}
+_CUE_KINDS = _POLAR_KINDS | {"contrast", "negation", "tag", "question", "contradiction"}
+# Kind given to a bare "no"/"nee" that confirms a negative prior ("we hebben niet genoeg" -
+# "nee"). It moves from the disagree side to the agree side.
+CONFIRM_KIND = "confirm"
+# On an exact tie in span length the disagreeing reading wins: the safe error.
+_TIE_ORDER = {
+    "sarcasm": 0,
+    "disagree": 1,
+    "negative_answer": 2,
+    "objection": 3,
+    "agree": 4,
+    "reference": 5,
+}
+
+
+class Stance(StrEnum):
+    """How an utterance responds to what came before it."""
+
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    NEUTRAL = "neutral"
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One matched cue: its kind and its span ``text[start:end]`` in the original text."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class PolarityReading:
+    """The polarity of one utterance.
+
+    ``stance`` is how the utterance responds to what came before. ``agree_cues`` and
+    ``disagree_cues`` are the surviving cues (kinds ``agree``, ``reference``, ``confirm`` /
+    ``disagree``, ``negative_answer``). ``contrast`` is set when an agreement cue is followed
+    by a contrast that takes it back ("ja, maar"); ``sarcasm`` when praise means the
+    opposite. ``negations`` counts content negations outside the agree/disagree cues.
+    """
+
+    stance: Stance
+    agree_cues: tuple[Cue, ...]
+    disagree_cues: tuple[Cue, ...]
+    contrast: bool
+    sarcasm: bool
+    negations: int
+
+
+# --------------------------------------------------------------------------- lexicon
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    kind: str
+    regex: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    patterns: tuple[_Pattern, ...]
+    filler: re.Pattern[str]
+    clause: re.Pattern[str]
+    prefixes: tuple[str, ...]
+    choice: re.Pattern[str]
+    function_words: frozenset[str]
+    antonyms: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]
+    order: tuple[re.Pattern[str], ...]
+
+
+def _compile(source: str, macros: Mapping[str, str], where: str) -> re.Pattern[str]:
+    for name, value in macros.items():
+        source = source.replace("{" + name + "}", value)
+    try:
+        return re.compile(source)
+    except re.error as exc:
+        raise ConfigurationError(f"prompts/{LEXICON_FILE}: bad pattern in {where}: {exc}") from exc
+
+
+def _entries(section: Mapping[str, Any], kind: str) -> Iterable[tuple[str, bool]]:
+    """Yield (pattern, portable) for one kind of one language section."""
+    for entry in section.get(kind) or ():
+        if isinstance(entry, str):
+            yield entry, False
+        elif isinstance(entry, Mapping) and isinstance(entry.get("re"), str):
+            yield entry["re"], bool(entry.get("portable", False))
+        else:
+            raise ConfigurationError(f"prompts/{LEXICON_FILE}: bad entry under {kind}: {entry!r}")
+
+
+@functools.cache
+def _lexicon(language: str) -> _Lexicon:
+    """Compile the patterns for ``language``: its own plus the other language's portable ones."""
+    data = load_yaml(LEXICON_FILE)
+    if not isinstance(data, Mapping) or any(lang not in data for lang in LANGUAGES):
+        raise ConfigurationError(f"prompts/{LEXICON_FILE}: needs sections {LANGUAGES}")
+    patterns: list[_Pattern] = []
+    for lang in LANGUAGES:
+        section = data[lang]
+        macros = section.get("macros") or {}
+        unknown = (
+            set(section)
+            - _CUE_KINDS
+            - {
+                "macros",
+                "antonyms",
+                "order",
+                "filler",
+                "clause",
+                "prefixes",
+                "choice",
+                "function_words",
+            }
+        )
+        if unknown:
+            raise ConfigurationError(f"prompts/{LEXICON_FILE}: unknown kinds {sorted(unknown)}")
+        for kind in sorted(_CUE_KINDS):
+            for source, portable in _entries(section, kind):
+                if lang == language or portable:
+                    regex = _compile(source, macros, f"{lang}.{kind}")
+                    patterns.append(_Pattern(kind, regex))
+    own = data[language]
+    own_macros = own.get("macros") or {}
+    antonyms = tuple(
+        (
+            _compile(pair[0], own_macros, f"{language}.antonyms"),
+            _compile(pair[1], own_macros, f"{language}.antonyms"),
+        )
+        for pair in own.get("antonyms") or ()
+    )
+    order = tuple(_compile(p, own_macros, f"{language}.order") for p in own.get("order") or ())
+    filler = _compile(str(own.get("filler") or "(?!)"), own_macros, f"{language}.filler")
+    clause = _compile(str(own.get("clause") or "(?!)"), own_macros, f"{language}.clause")
+    prefixes = tuple(fold(str(p)) for p in own.get("prefixes") or ())
+    choice = _compile(str(own.get("choice") or "(?!)"), own_macros, f"{language}.choice")
+    function_words = frozenset(fold(str(w)) for w in own.get("function_words") or ())
+    return _Lexicon(
+        tuple(patterns), filler, clause, prefixes, choice, function_words, antonyms, order
+    )
+
+
+def _check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise CallerError(f"unsupported language {language!r}; expected one of {LANGUAGES}")
+    return language
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_with_map(text: str) -> tuple[str, tuple[int, ...]]:
+    """Fold ``text`` and collapse whitespace, keeping for every folded character the index
+    of the original character it came from (plus a final entry for the end). Cached: one
+    text is matched against many patterns, and same_polarity reads each text twice."""
+    out: list[str] = []
+    index: list[int] = []
+    last_space = True  # drops leading whitespace
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if not last_space:
+                out.append(" ")
+                index.append(i)
+            last_space = True
+            continue
+        for folded in fold(ch):
+            out.append(folded)
+            index.append(i)
+        last_space = False
+    if out and out[-1] == " ":
+        out.pop()
+        index.pop()
+    index.append(len(text))
+    return "".join(out), tuple(index)
+
+
+@functools.lru_cache(maxsize=4096)
+def _find(text: str, language: str) -> tuple[Cue, ...]:
+    """Every raw match of every pattern, as cues with spans in ``text``."""
+    folded, index = _fold_with_map(text)
+    found: list[Cue] = []
+    seen: set[tuple[str, int, int]] = set()
+    for pattern in _lexicon(language).patterns:
+        for match in pattern.regex.finditer(folded):
+            group = "cue" if "cue" in pattern.regex.groupindex and match.group("cue") else 0
+            lo, hi = match.span(group)
+            if hi <= lo:
+                continue
+            start, end = index[lo], index[hi - 1] + 1
+            key = (pattern.kind, start, end)
+            if key not in seen:
+                seen.add(key)
+                found.append(Cue(pattern.kind, start, end, text[start:end]))
+    return tuple(found)
+
+
+def _overlaps(a: Cue, b: Cue) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _resolve(cues: list[Cue]) -> list[Cue]:
+    """Keep non-overlapping cues, longest first; ties go to the disagreeing side."""
+    ranked = sorted(cues, key=lambda c: (-(c.end - c.start), _TIE_ORDER.get(c.kind, 9), c.start))
+    kept: list[Cue] = []
+    for cue in ranked:
+        if not any(_overlaps(cue, k) for k in kept):
+            kept.append(cue)
+    return sorted(kept, key=lambda c: c.start)
+
+
+# How far back from the end of a prior its negation may sit and still be what a bare
+# "no" answers. Transcripts often have no punctuation, so the last "clause" is
+# approximated by the last few words. Chosen on the ICSI train split.
+PRIOR_WINDOW_WORDS = 5
+_WORD_START = re.compile(r"(?:^| )(?=\S)")
+
+
+def _negations(raw: Iterable[Cue], outside: list[Cue]) -> list[Cue]:
+    """Negation matches outside the ``outside`` cues, one per word group ("no one")."""
+    return _resolve(
+        [c for c in raw if c.kind == "negation" and not any(_overlaps(c, k) for k in outside)]
+    )
+
+
+def _is_bare(text: str, cues: Iterable[Cue], language: str) -> bool:
+    """True when ``text`` is nothing but ``cues`` and fillers ("uh no", "nee nee")."""
+    rest = list(text)
+    for cue in cues:
+        rest[cue.start : cue.end] = " " * (cue.end - cue.start)
+    filler = _lexicon(language).filler
+    return all(filler.fullmatch(w) for w in words("".join(rest)))
+
+
+def _prior_is_negative(prior: str, language: str, *, questions: bool = False) -> bool:
+    """True when ``prior`` ends in a negative statement, so that a bare "no"/"nee" in
+    answer confirms it. Unless ``questions`` is set, questions don't count (there "no"
+    answers the question, and annotators of meeting corpora read it as a disagreement).
+    The negation of a tag question ("..., isn't it?") never counts."""
+    sentences = split_sentences(prior)
+    if not sentences:
+        return False
+    last = sentences[-1]
+    raw = list(_find(last, language))
+    if not questions and any(c.kind == "question" for c in raw):
+        return False
+    end = min((c.start for c in raw if c.kind == "tag"), default=len(last))
+    starts = [m.start() for m in _WORD_START.finditer(last[:end])]
+    begin = starts[-PRIOR_WINDOW_WORDS] if len(starts) >= PRIOR_WINDOW_WORDS else 0
+    inside = [c for c in raw if c.start >= begin and c.end <= end]
+    polar = _resolve([c for c in inside if c.kind in _POLAR_KINDS])
+    if any(c.kind in _DISAGREE_KINDS for c in polar):
+        return True
+    if any(c.kind in _AGREE_KINDS for c in polar):
+        return False
+    return any(c.kind == "negation" and not any(_overlaps(c, k) for k in polar) for c in inside)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def read_polarity(text: str, language: str, *, prior: str | None = None) -> PolarityReading:
+    """Read how ``text`` responds to what came before it.
+
+    ``language`` is the meeting's language (``"nl"`` or ``"en"``); unambiguous cues of the
+    other language are checked too. ``prior``, when given, is the utterance this one answers:
+    a bare "nee"/"no" that confirms a negative prior ("we hebben niet genoeg tijd" - "nee")
+    is then read as agreement (cue kind ``confirm``).
+
+    The stance, in order of precedence:
+
+    * sarcasm, or an agreement cue followed by a contrast ("ja, maar", "I agree, however"):
+      ``DISAGREE``;
+    * an explicit disagreement cue ("niet mee eens", "klopt niet", "I don't think that's"):
+      ``DISAGREE``;
+    * with a negative ``prior``, an affirmation that contradicts it ("dat kan wel",
+      "jawel", "yes it is"): ``DISAGREE``;
+    * a negative answer ("nee", "no", "not really") or a turn that opens with a contrast
+      ("maar ...", "but ..."): ``DISAGREE``, unless a later agreement cue takes it back
+      ("nee, precies", "no, I agree", "but you're right"), or a bare "nee"/"no" confirms a
+      negative ``prior``;
+    * an agreement or reference cue: ``AGREE``;
+    * otherwise ``NEUTRAL`` (content negations alone do not make a disagreement).
+    """
+    _check_language(language)
+    raw = list(_find(text, language))
+    contradictions = [c for c in raw if c.kind == "contradiction"]
+    if contradictions and prior is not None and _prior_is_negative(prior, language, questions=True):
+        # "Dat kan niet." - "Dat kan wel." / "It isn't ready?" - "Yes it is.": an
+        # affirmation against a negative prior contradicts it.
+        raw += [Cue("disagree", c.start, c.end, c.text) for c in contradictions]
+    polar = _resolve([c for c in raw if c.kind in _POLAR_KINDS])
+    sarcasm = any(c.kind == "sarcasm" for c in polar)
+    explicit = [c for c in polar if c.kind == "disagree"]
+    answers = [c for c in polar if c.kind in _SOFT_KINDS]
+    agree = [c for c in polar if c.kind in _AGREE_KINDS]
+
+    if (
+        prior is not None
+        and answers
+        and all(c.kind == "negative_answer" for c in answers)
+        and not explicit
+        and not agree
+        and _is_bare(text, answers, language)
+        and _prior_is_negative(prior, language)
+    ):
+        # A bare "nee"/"no" to a negative statement confirms it. Only a bare one: in
+        # "no, it works fine" the rest of the turn may well contradict the statement.
+        agree = [Cue(CONFIRM_KIND, c.start, c.end, c.text) for c in answers]
+        answers = []
+    disagree = sorted(explicit + answers, key=lambda c: c.start)
+
+    first_agree = min((c.start for c in agree), default=None)
+    contrast = first_agree is not None and any(
+        c.kind == "contrast" and c.start >= first_agree and not any(_overlaps(c, a) for a in agree)
+        for c in raw
+    )
+    negations = len(_negations(raw, polar))
+
+    if sarcasm or contrast or explicit:
+        stance = Stance.DISAGREE
+    elif answers:
+        # "nee, precies" / "no, I agree" / "but you're right": a later agreement takes the
+        # turn-level objection back.
+        last_answer = max(c.start for c in answers)
+        stance = Stance.AGREE if any(c.start > last_answer for c in agree) else Stance.DISAGREE
+    elif agree:
+        stance = Stance.AGREE
+    else:
+        stance = Stance.NEUTRAL
+    return PolarityReading(
+        stance=stance,
+        agree_cues=tuple(agree),
+        disagree_cues=tuple(disagree),
+        contrast=contrast,
+        sarcasm=sarcasm,
+        negations=negations,
+    )
+
+
+def responds_in_agreement(text: str, language: str, *, prior: str | None = None) -> bool:
+    """True only for a plain agreement: stance ``AGREE``, no contrast, no sarcasm."""
+    reading = read_polarity(text, language, prior=prior)
+    return reading.stance is Stance.AGREE and not reading.contrast and not reading.sarcasm
+
+
+@functools.lru_cache(maxsize=16384)
+def _spans(pattern: re.Pattern[str], text: str) -> tuple[tuple[int, int], ...]:
+    """Spans of ``pattern`` in the original ``text`` (matched on its folded form)."""
+    folded, index = _fold_with_map(text)
+    return tuple(
+        (index[m.start()], index[m.end() - 1] + 1)
+        for m in pattern.finditer(folded)
+        if m.end() > m.start()
+    )
+
+
+def _statement_flips(text: str, language: str) -> int:
+    """How many times a statement negates itself; only the parity matters ("I don't
+    think it is not worth it" is affirmative).
+
+    Unlike a reply's ``negations``, this counts negations inside cues too ("not a bad
+    thing" negates "a bad thing"), plus disagreement cues that carry no negation word of
+    their own ("I disagree", "oneens") and sarcasm. A disagreement cue built on an antonym
+    ("I am against", "it is wrong") is left to the antonym pairs, so it is not counted twice.
+    """
+    raw = _find(text, language)
+    polar = _resolve([c for c in raw if c.kind in _POLAR_KINDS])
+    negations = _negations(raw, [])
+    antonym_spans = [
+        span for pair in _lexicon(language).antonyms for p in pair for span in _spans(p, text)
+    ]
+
+    def holds_negation(cue: Cue) -> bool:
+        return any(_overlaps(cue, n) for n in negations)
+
+    def holds_antonym(cue: Cue) -> bool:
+        return any(cue.start < end and start < cue.end for start, end in antonym_spans)
+
+    flips = len(negations)
+    for cue in polar:
+        if cue.kind == "sarcasm" or (
+            cue.kind in {"disagree", "negative_answer"}
+            and not holds_negation(cue)
+            and not holds_antonym(cue)
+        ):
+            flips += 1
+    return flips
+
+
+def _span_overlap(x: tuple[int, int], y: tuple[int, int]) -> bool:
+    return x[0] < y[1] and y[0] < x[1]
+
+
+def _antonym_flips(a: str, b: str, language: str) -> int:
+    """Antonym pairs where ``a`` says one side and ``b`` the other ("meer"/"minder")."""
+    used_a: set[tuple[int, int]] = set()
+    used_b: set[tuple[int, int]] = set()
+    flips = 0
+    for left, right in _lexicon(language).antonyms:
+        for x, y in ((left, right), (right, left)):
+            xa, ya = _spans(x, a), _spans(y, a)
+            xb, yb = _spans(x, b), _spans(y, b)
+            if not (xa and yb and not ya and not xb):
+                continue
+            # One word takes part in one flip only: "raise" may pair with "lower" or "cut",
+            # and counting it twice would cancel the flip out.
+            if any(_span_overlap(s, u) for s in xa for u in used_a) or any(
+                _span_overlap(s, u) for s in yb for u in used_b
+            ):
+                continue
+            used_a.update(xa)
+            used_b.update(yb)
+            flips += 1
+    return flips
+
+
+# A prefixed word flips only when the stem is at least this long ("fair"/"unfair").
+_MIN_STEM = 4
+
+
+def _prefix_flips(a: str, b: str, language: str) -> int:
+    """Words that one statement has plain and the other with a negating prefix:
+    "fair"/"unfair", "legal"/"illegal", "eerlijk"/"oneerlijk"."""
+    prefixes = _lexicon(language).prefixes
+    wa, wb = set(words(a)), set(words(b))
+    flips = 0
+    for plain, other in ((wa, wb), (wb, wa)):
+        for word in plain - other:
+            if len(word) >= _MIN_STEM and any(
+                p + word in other and p + word not in plain for p in prefixes
+            ):
+                flips += 1
+    return flips
+
+
+# Two statements count as the same words rearranged when their word multisets differ by
+# at most this many words (a typo, an article).
+_SWAP_TOLERANCE = 2
+
+
+# How many words after a polar anchor make up its context in a swap.
+_ANCHOR_CONTEXT = 4
+
+
+@functools.lru_cache(maxsize=4096)
+def _anchor_contexts(text: str, language: str) -> Counter[tuple[object, ...]]:
+    """For every polar anchor (an order word, an antonym, a negation): which pattern it is
+    and the words after it ("than a cat", "less money on education", "not museums")."""
+    lexicon = _lexicon(language)
+    tokens = words(text)
+    folded = _fold_with_map(text)[0]
+    patterns = list(lexicon.order) + [p for pair in lexicon.antonyms for p in pair]
+    patterns += [p.regex for p in lexicon.patterns if p.kind == "negation"]
+    contexts: Counter[tuple[object, ...]] = Counter()
+    for number, pattern in enumerate(patterns):
+        for match in pattern.finditer(folded):
+            i = len(words(folded[: match.start()]))
+            contexts[(number, *tokens[i + 1 : i + 1 + _ANCHOR_CONTEXT])] += 1
+    return contexts
+
+
+def _order_swapped(a: str, b: str, language: str) -> bool:
+    """The same words in a different order around a polar anchor: "a dog is better than a
+    cat" / "a cat is better than a dog", "less on X and more on Y" / "more on X and less on
+    Y". Alternatives that bring in new words ("more on schools" / "more on health care")
+    are not swaps: neither negates the other."""
+    wa, wb = words(a), words(b)
+    if wa == wb:
+        return False
+    ca, cb = Counter(wa), Counter(wb)
+    if sum(((ca - cb) + (cb - ca)).values()) > _SWAP_TOLERANCE:
+        return False
+    # Something must have moved: with the differing words left out, the order differs.
+    # ("voor docenten" / "voor ondersteuners" only replaced a word.)
+    common = ca & cb
+    if [w for w in wa if w in common] == [w for w in wb if w in common]:
+        return False
+    xa, xb = _anchor_contexts(a, language), _anchor_contexts(b, language)
+    # The anchors themselves must be the same ("geen" vs "niet" is a paraphrase, not a
+    # swap); only what follows them moved.
+    anchors_a = Counter(k[0] for k in xa.elements())
+    anchors_b = Counter(k[0] for k in xb.elements())
+    return anchors_a == anchors_b and xa != xb
+
+
+# A shared choice frame must cover at least this share of the longer statement, and at
+# least _MIN_FRAME words, before different fillers count as competing positions.
+_MIN_FRAME_SHARE = 0.5
+_MIN_FRAME = 3
+
+
+def _competing(a: str, b: str, language: str) -> bool:
+    """The same choice frame filled with different content: "we should spend more on
+    schools" / "we should spend more on health care", "it is better to have a monarchy" /
+    "... a republic". Such look-alikes are the classic trap for an agreement finder. Only
+    frames with a comparative or a priority count: "te hoog voor docenten" / "te hoog voor
+    ondersteuners" can both be true and stays an agreement candidate."""
+    lexicon = _lexicon(language)
+    wa, wb = words(a), words(b)
+    prefix = 0
+    while prefix < min(len(wa), len(wb)) and wa[prefix] == wb[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(wa), len(wb)) - prefix and wa[-1 - suffix] == wb[-1 - suffix]:
+        suffix += 1
+    shared = wa[:prefix] + wa[len(wa) - suffix :]
+    if len(shared) < max(_MIN_FRAME, _MIN_FRAME_SHARE * max(len(wa), len(wb))):
+        return False
+    if not lexicon.choice.search(" ".join(shared)):
+        return False
+    fill_a = set(wa[prefix : len(wa) - suffix]) - lexicon.function_words
+    fill_b = set(wb[prefix : len(wb) - suffix]) - lexicon.function_words
+    return bool(fill_a) and bool(fill_b) and not fill_a & fill_b
+
+
+def _opposite(a: str, b: str, language: str) -> bool:
+    parity = _statement_flips(a, language) + _statement_flips(b, language)
+    parity += _antonym_flips(a, b, language) + _prefix_flips(a, b, language)
+    return parity % 2 == 1 or _order_swapped(a, b, language)
+
+
+def _clauses(text: str, language: str) -> list[str]:
+    pieces, last = [], 0
+    for start, end in _spans(_lexicon(language).clause, text):
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    return [p for p in (piece.strip() for piece in pieces) if words(p)]
+
+
+def same_polarity(a: str, b: str, language: str) -> bool:
+    """False when one statement negates what the other affirms.
+
+    Compares negation parity ("X moet verplicht" / "X moet niet verplicht", "always" /
+    "never", "eens" / "niet eens"), antonym pairs from the lexicon ("voor"/"tegen",
+    "more"/"less", "verhogen"/"verlagen"), and the same words swapped around a polar anchor
+    ("A is better than B" / "B is better than A"). Two statements that fill the same
+    choice frame with different content ("spend more on schools" / "spend more on health
+    care") are competing positions and also give False. When both statements have the same
+    number of clauses, each pair of clauses is compared too, so "not A and not B" is the
+    opposite of "A and B". True does not mean the statements agree, only that no polarity
+    conflict was found; anything unsure leans to False, the safe side.
+    """
+    _check_language(language)
+    if _opposite(a, b, language) or _competing(a, b, language):
+        return False
+    ca, cb = _clauses(a, language), _clauses(b, language)
+    if len(ca) == len(cb) > 1:
+        return not any(_opposite(x, y, language) for x, y in zip(ca, cb, strict=True))
+    return True

@@ -1,0 +1,1 @@
+"""The LangGraph agent: state, nodes, routing, builder."""

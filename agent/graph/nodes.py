@@ -1,0 +1,449 @@
+"""Graph nodes (async, named after what they do) and ``route_*`` functions."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+import numpy as np
+from langgraph.runtime import Runtime
+
+from agent.analysis import agreements
+from agent.analysis.features import Features, analyse, centred
+from agent.analysis.text import split_sentences
+from agent.graph.state import AgentContext, EvidenceRef, MeetingState, SignalsState, ValueTally
+from agent.models import MeetingOut, Step, SuggestionItem, Suggestions
+from agent.reasoner.base import MeetingView
+from agent.reasoner.local import msg, short_quote
+from agent.roster import Roster
+from agent.store import repo
+from agent.values.classifier import VALUE_IDS, get_classifier
+
+RECENT_IN_VIEW = 30
+EVIDENCE_PER_VALUE = 3
+
+
+def empty_signals() -> SignalsState:
+    return {
+        "turns": {},
+        "words": {},
+        "last_seq": {},
+        "questioning": {},
+        "us_them": [],
+        "solution_talk": [],
+        "utterances": 0,
+    }
+
+
+def _roster(ctx: AgentContext, meeting_id: str) -> tuple[Roster, MeetingOut]:
+    with ctx.db.session() as s:
+        m = repo.meeting_out(s, meeting_id)
+    return Roster.from_meeting(m), m
+
+
+# ---- routing -------------------------------------------------------------------------
+
+
+def route_event(
+    state: MeetingState,
+) -> Literal["analyse_utterances", "analyse_positions", "change_step", "answer_consult"]:
+    """Send the event to the node that handles it."""
+    kind = state["event"]["kind"]
+    if kind == "utterances":
+        return "analyse_utterances"
+    if kind == "positions":
+        return "analyse_positions"
+    if kind == "consult":
+        return "answer_consult"
+    return "change_step"  # "step" and "synthesize" both (re)advise for a step
+
+
+def route_step(
+    state: MeetingState,
+) -> Literal[
+    "advise_start", "advise_frame", "advise_values", "advise_connection", "advise_synthesis"
+]:
+    """After the derived state is updated, advise for the current step."""
+    step = state.get("step", "start")
+    if step == "frame":
+        return "advise_frame"
+    if step == "values":
+        return "advise_values"
+    if step == "connection":
+        return "advise_connection"
+    if step == "synthesis":
+        return "advise_synthesis"
+    return "advise_start"
+
+
+# ---- analysis nodes ---------------------------------------------------------------------
+
+
+def _add_value_evidence(
+    values: dict[str, dict[str, ValueTally]],
+    participant: str,
+    ref: str,
+    sentences: list[str],
+    scored: list[tuple[int, str, float]],
+) -> None:
+    tallies = values.setdefault(participant, {})
+    for idx, value, score in scored:
+        t = tallies.setdefault(value, {"score": 0.0, "n": 0, "evidence": []})
+        t["score"] = round(t["score"] + score, 4)
+        t["n"] += 1
+        ev: EvidenceRef = {
+            "ref": ref,
+            "participant": participant,
+            "quote": sentences[idx],
+            "score": score,
+        }
+        t["evidence"] = sorted([*t["evidence"], ev], key=lambda e: -e["score"])[:EVIDENCE_PER_VALUE]
+
+
+def _update_signals(signals: SignalsState, f: Features, roster: Roster) -> SignalsState:
+    s: SignalsState = {
+        "turns": dict(signals["turns"]),
+        "words": dict(signals["words"]),
+        "last_seq": dict(signals["last_seq"]),
+        "questioning": dict(signals["questioning"]),
+        "us_them": list(signals["us_them"]),
+        "solution_talk": list(signals["solution_talk"]),
+        "utterances": signals["utterances"] + 1,
+    }
+    s["turns"][f.speaker] = s["turns"].get(f.speaker, 0) + 1
+    s["words"][f.speaker] = s["words"].get(f.speaker, 0) + sum(len(x.split()) for x in f.sentences)
+    s["last_seq"][f.speaker] = f.seq
+    if f.facilitator:
+        return s
+    for span in f.us_them[:1]:
+        s["us_them"].append([f.id, f.speaker, span])
+    if f.step == "values" and f.solution:
+        s["solution_talk"].append([f.id, f.speaker, f.solution])
+    if any(x.rstrip().endswith("?") for x in f.sentences):
+        targets = [p for p in f.mentions_people if roster.party_of(p) != f.party]
+        targets += [p for p in f.mentions_parties if p != f.party]
+        for target in targets:
+            key = f"{f.speaker}>{target}"
+            s["questioning"][key] = s["questioning"].get(key, 0) + 1
+    return s
+
+
+async def analyse_utterances(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Fold new utterances into agreements, signals and values, one at a time."""
+    ctx = runtime.context
+    mid = state["meeting_id"]
+    roster, _ = _roster(ctx, mid)
+    ids = state["event"].get("utterance_ids", [])
+    with ctx.db.session() as s:
+        utts = repo.list_utterances(s, mid, ids=ids, limit=max(len(ids), 1))
+        utts = [u for u in utts if u.seq > state.get("processed_seq", 0)]
+        if not utts:
+            return {}
+        first = utts[0].seq
+        window = [
+            (Features.from_json(feat), vec)
+            for vec, feat in repo.features_between(s, mid, first - agreements.WINDOW, first - 1)
+        ]
+    tracker = state.get("tracker") or agreements.empty_tracker()
+    signals = state.get("signals") or empty_signals()
+    values: dict[str, dict[str, ValueTally]] = {}
+    stored: list[tuple[Features, np.ndarray]] = []
+    for u in utts:
+        feats, vec = await asyncio.to_thread(analyse, u, roster, ctx.embedder)
+        tracker = agreements.update(tracker, feats, vec, window, roster.language)
+        signals = _update_signals(signals, feats, roster)
+        if not feats.injection:
+            if u.speaker not in values:
+                values[u.speaker] = {
+                    k: {"score": v["score"], "n": v["n"], "evidence": list(v["evidence"])}
+                    for k, v in state.get("values", {}).get(u.speaker, {}).items()
+                }
+            _add_value_evidence(values, u.speaker, u.id, feats.sentences, feats.values)
+        window = [*window, (feats, vec)][-agreements.WINDOW :]
+        stored.append((feats, vec))
+    with ctx.db.session() as s:
+        for feats, vec in stored:
+            repo.save_features(s, mid, feats.id, feats.seq, vec, feats.to_json())
+    return {
+        "tracker": tracker,
+        "signals": signals,
+        "values": values,
+        "processed_seq": utts[-1].seq,
+    }
+
+
+async def analyse_positions(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Score the sentences of positions not seen before on the value categories."""
+    ctx = runtime.context
+    mid = state["meeting_id"]
+    seen = set(state.get("positions_seen", []))
+    with ctx.db.session() as s:
+        positions = [p for p in repo.list_positions(s, mid) if p.id not in seen]
+    if not positions:
+        return {}
+    clf = get_classifier()
+    thresholds = clf.thresholds_for()
+    values: dict[str, dict[str, ValueTally]] = {}
+    for p in positions:
+        sentences = split_sentences(p.text)
+        if not sentences:
+            continue
+        vecs = await asyncio.to_thread(ctx.embedder.passages, sentences)
+        scores = clf.scores(vecs)
+        scored = [
+            (i, VALUE_IDS[j], round(float(row[j]), 4))
+            for i, row in enumerate(scores)
+            for j in range(len(VALUE_IDS))
+            if row[j] >= thresholds[j]
+        ]
+        if p.participant not in values:
+            values[p.participant] = {
+                k: {"score": v["score"], "n": v["n"], "evidence": list(v["evidence"])}
+                for k, v in state.get("values", {}).get(p.participant, {}).items()
+            }
+        _add_value_evidence(values, p.participant, f"position:{p.id}", sentences, scored)
+    return {"values": values, "positions_seen": sorted(seen | {p.id for p in positions})}
+
+
+async def change_step(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Record the step the facilitator moved to."""
+    to = state["event"].get("to")
+    return {"step": to} if to else {}
+
+
+# ---- advice ---------------------------------------------------------------------------
+
+
+def build_view(
+    state: MeetingState, ctx: AgentContext, whole_transcript: bool = False
+) -> MeetingView:
+    """Load just the texts the derived state refers to, plus the recent tail.
+
+    ``whole_transcript`` makes the tail the whole meeting, for on-demand checks that
+    must see everything (the topic and missing-party check).
+    """
+    mid = state["meeting_id"]
+    roster, _ = _roster(ctx, mid)
+    tracker = state.get("tracker") or agreements.empty_tracker()
+    signals = state.get("signals") or empty_signals()
+    values = state.get("values", {})
+    wanted: set[str] = set()
+    for p in tracker["points"]:
+        wanted.update(p["members"])
+    for d in tracker["differences"]:
+        wanted.update(d["members"])
+    for tallies in values.values():
+        for t in tallies.values():
+            wanted.update(e["ref"] for e in t["evidence"] if not e["ref"].startswith("position:"))
+    for row in signals["us_them"] + signals["solution_talk"]:
+        wanted.add(row[0])
+    with ctx.db.session() as s:
+        recent = repo.recent_utterance_ids(
+            s, mid, repo.max_seq(s, mid) if whole_transcript else RECENT_IN_VIEW
+        )
+        wanted.update(recent)
+        utts = repo.list_utterances(s, mid, ids=sorted(wanted), limit=len(wanted) + 1)
+        positions = repo.list_positions(s, mid)
+    return MeetingView(
+        roster=roster,
+        step=state.get("step", "start"),
+        tracker=tracker,
+        signals=signals,
+        values=values,
+        positions=positions,
+        utterances={u.id: u for u in utts},
+        recent=recent,
+        asked=frozenset(state.get("asked", [])),
+    )
+
+
+def _done(suggestions: Suggestions, asked: list[str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"suggestions": suggestions.model_dump(mode="json")}
+    if asked:
+        out["asked"] = asked
+    return out
+
+
+def _headline(view: MeetingView, step: Step) -> str:
+    return msg(view.language, f"headline.{step}")
+
+
+async def advise_start(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Topic check, missing parties and a digest of each participant's position."""
+    ctx = runtime.context
+    view = build_view(state, ctx)
+    topic = await ctx.reasoner.advise_topic(view)
+    lang = view.language
+    items = [
+        SuggestionItem(
+            kind="topic",
+            text=f"{msg(lang, 'topic_suitable' if topic.suitable else 'topic_unsuitable')}: "
+            f"{topic.reason}",
+        )
+    ]
+    for m in topic.missing_parties:
+        items.append(
+            SuggestionItem(
+                kind="missing_party",
+                text=msg(lang, "missing", name=m.name, reason=m.reason),
+                citations=m.evidence,
+            )
+        )
+    items += _position_digest(view)
+    return _done(
+        Suggestions(step="start", headline=_headline(view, "start"), items=items, topic=topic)
+    )
+
+
+def _position_digest(view: MeetingView) -> list[SuggestionItem]:
+    from agent.models import Citation
+
+    out: list[SuggestionItem] = []
+    r = view.roster
+    for p in view.positions:
+        person = r.people.get(p.participant)
+        if person is None:
+            continue
+        first = split_sentences(p.text)[:2]
+        for s in first:
+            out.append(
+                SuggestionItem(
+                    kind="position_digest",
+                    text=msg(
+                        view.language,
+                        "position_digest",
+                        name=person.name,
+                        party=r.party_name(person.party),
+                        quote=s,
+                    ),
+                    citations=[Citation(position_id=p.id, participant=p.participant, quote=s)],
+                )
+            )
+    return out
+
+
+async def advise_frame(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """A draft opening with ground rules and goal, and each position's key statements."""
+    ctx = runtime.context
+    view = build_view(state, ctx)
+    items = await ctx.reasoner.draft_frame(view)
+    items += _position_digest(view)
+    return _done(Suggestions(step="frame", headline=_headline(view, "frame"), items=items))
+
+
+async def advise_values(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Values-probing questions, redirects for solution talk, and signals."""
+    ctx = runtime.context
+    view = build_view(state, ctx)
+    questions = await ctx.reasoner.propose_questions(view)
+    signals = await ctx.reasoner.signals(view)
+    items: list[SuggestionItem] = []
+    for sig in signals:
+        if sig.kind == "solution_talk" and sig.participant:
+            name = view.roster.people[sig.participant].first_name
+            items.append(
+                SuggestionItem(kind="redirect", text=msg(view.language, "redirect", name=name))
+            )
+    return _done(
+        Suggestions(
+            step="values",
+            headline=_headline(view, "values"),
+            items=items,
+            questions=questions,
+            signals=signals,
+        ),
+        asked=[q.id for q in questions[:1]],
+    )
+
+
+async def advise_connection(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Agreements first, then differences, then bridging questions."""
+    ctx = runtime.context
+    view = build_view(state, ctx)
+    agreed, differences = await ctx.reasoner.describe_agreements(view)
+    questions = await ctx.reasoner.propose_questions(view)
+    lang = view.language
+    from agent.models import Citation
+
+    items = [
+        SuggestionItem(
+            kind="agreement",
+            text=msg(
+                lang,
+                "agreement_all" if a.all_parties else "agreement",
+                parties=", ".join(view.roster.party_name(p) for p in a.parties),
+                label=a.label,
+            ),
+            citations=[
+                Citation(utterance_id=e.utterance_id, participant=e.speaker, quote=e.quote)
+                for e in a.evidence
+            ],
+        )
+        for a in agreed
+    ]
+    items += [
+        SuggestionItem(
+            kind="difference",
+            text=msg(lang, "difference", label=d.label),
+            citations=[
+                Citation(utterance_id=e.utterance_id, participant=e.speaker, quote=e.quote)
+                for side in d.sides
+                for e in side.evidence
+            ],
+        )
+        for d in differences
+    ]
+    return _done(
+        Suggestions(
+            step="connection",
+            headline=_headline(view, "connection"),
+            items=items,
+            agreements=agreed,
+            differences=differences,
+            questions=questions,
+            signals=await ctx.reasoner.signals(view),
+        )
+    )
+
+
+async def advise_synthesis(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """A first synthesis: values per party, agreements, differences."""
+    ctx = runtime.context
+    view = build_view(state, ctx)
+    agreed, differences = await ctx.reasoner.describe_agreements(view)
+    value_map = await ctx.reasoner.value_map(view)
+    lang = view.language
+    items: list[SuggestionItem] = []
+    for pid, name in view.roster.parties.items():
+        members = [p for p in view.roster.people.values() if p.party == pid]
+        labels = list(dict.fromkeys(v.label for m in members for v in value_map.get(m.id, [])))
+        if labels:
+            items.append(
+                SuggestionItem(
+                    kind="values",
+                    text=msg(lang, "synthesis_values", party=name, values=", ".join(labels)),
+                    citations=[
+                        c for m in members for v in value_map.get(m.id, []) for c in v.evidence[:1]
+                    ],
+                )
+            )
+    return _done(
+        Suggestions(
+            step="synthesis",
+            headline=_headline(view, "synthesis"),
+            items=items,
+            agreements=agreed,
+            differences=differences,
+        )
+    )
+
+
+async def answer_consult(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Answer the facilitator's free question, with evidence."""
+    ctx = runtime.context
+    view = build_view(state, ctx)
+    answer = await ctx.reasoner.answer(view, state["event"].get("question", ""))
+    return {"consult": answer.model_dump(mode="json")}
+
+
+__all__ = ["centred", "short_quote"]

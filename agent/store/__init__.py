@@ -1,0 +1,1 @@
+"""Relational store: meetings, people, positions, transcript, audit."""

@@ -1,0 +1,1 @@
+"""Value detection on the 20 Touché23 value categories."""

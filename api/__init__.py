@@ -1,0 +1,1 @@
+"""FastAPI edge: routes, auth, dependencies. No reasoning in here."""

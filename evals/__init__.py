@@ -1,0 +1,1 @@
+"""Scripted-scenario evals and benchmark runners."""

@@ -1,0 +1,1 @@
+"""Everything the agent says or sends to a model, as files."""

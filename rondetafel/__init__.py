@@ -1,0 +1,3 @@
+"""Rondetafel command line and version."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,335 @@
+"""Polarity: agreement vs disagreement, contrast, sarcasm, references, same_polarity.
+
+The product's worst error is presenting a disagreement as an agreement, so most cases here
+are disagreements dressed up as agreements.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.analysis.polarity import (
+    Cue,
+    PolarityReading,
+    Stance,
+    read_polarity,
+    responds_in_agreement,
+    same_polarity,
+)
+from agent.errors import CallerError
+
+# --------------------------------------------------------------------------- disagreement
+
+DISAGREEMENTS = [
+    ("nl", "Ik ben het daar niet mee eens."),
+    ("nl", "Daar ben ik het eigenlijk niet mee eens."),
+    ("nl", "Ik ben het er niet helemaal mee eens."),
+    ("nl", "Ik ben het niet met je eens, Noor."),
+    ("nl", "Ik ben het daar níet mee eens."),
+    ("nl", "Daar ben ik het echt oneens mee."),
+    ("nl", "Daar denk ik anders over."),
+    ("nl", "Dat zie ik anders."),
+    ("nl", "Dat klopt niet."),
+    ("nl", "Dat klopt gewoon niet, de cijfers zeggen iets anders."),
+    ("nl", "Onzin, dat hebben we nooit gezegd."),
+    ("nl", "Dat is niet het punt."),
+    ("nl", "Ik betwijfel of dat werkt."),
+    ("nl", "Nee, dat gaat te ver."),
+    ("nl", "Ik denk het niet."),
+    ("nl", "Ik ben er niet van overtuigd."),
+    ("en", "I don't agree."),
+    ("en", "I don't think that's the problem."),
+    ("en", "I can't agree with that."),
+    ("en", "I'm not sure I agree."),
+    ("en", "Not really."),
+    ("en", "I'm not so sure."),
+    ("en", "That's not true."),
+    ("en", "I disagree."),
+    ("en", "No way."),
+    ("en", "No, that's not how it works here."),
+    ("en", "That isn't the issue at all."),
+    # A Dutch speaker in an English meeting, and the other way round.
+    ("en", "Daar ben ik het niet mee eens."),
+    ("nl", "I don't agree, sorry."),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), DISAGREEMENTS)
+def test_disagreements_are_never_agreement(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.stance is Stance.DISAGREE, reading
+    assert reading.disagree_cues, reading
+    assert not responds_in_agreement(text, language)
+
+
+def test_negated_agreement_cue_is_one_disagree_cue_and_no_agree_cue() -> None:
+    reading = read_polarity("Ik ben het daar eigenlijk niet mee eens.", "nl")
+    assert reading.agree_cues == ()
+    assert [c.kind for c in reading.disagree_cues] == ["disagree"]
+    # The "niet" belongs to the cue, so it is no content negation.
+    assert reading.negations == 0
+
+
+def test_niet_eens_meaning_not_even_is_no_disagreement() -> None:
+    # "niet eens" mid-clause means "not even"; it must not become a stance.
+    reading = read_polarity("Ik heb het rapport niet eens gelezen.", "nl")
+    assert reading.stance is Stance.NEUTRAL
+    assert reading.negations == 1
+
+
+# --------------------------------------------------------------------------- contrast
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("nl", "Ja, maar dat kost te veel."),
+        ("nl", "Eens, maar de planning is te krap."),
+        ("nl", "Eens dat het anders moet, maar niet op deze manier."),
+        ("nl", "Klopt, alleen vergeten we de leerlingen."),
+        ("en", "Yes, but the budget is tight."),
+        ("en", "I agree, however the cost worries me."),
+        ("en", "Sure, though I'd want to see the numbers first."),
+        ("nl", "Zoals Noor zei, maar ik zie het toch anders."),
+    ],
+)
+def test_contrast_takes_agreement_back(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.contrast, reading
+    assert reading.stance is Stance.DISAGREE
+    assert not responds_in_agreement(text, language)
+
+
+def test_particle_maar_is_no_contrast() -> None:
+    # "doe maar" / "laten we maar beginnen": the particle, not the conjunction.
+    reading = read_polarity("Eens, laten we maar beginnen.", "nl")
+    assert not reading.contrast
+    assert reading.stance is Stance.AGREE
+
+
+def test_concession_before_agreement_keeps_agreement() -> None:
+    reading = read_polarity("Although it costs more, I agree.", "en")
+    assert not reading.contrast
+    assert reading.stance is Stance.AGREE
+
+
+# --------------------------------------------------------------------------- sarcasm
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("nl", "Geweldig idee, nog meer vergaderingen."),
+        ("nl", "Fantastisch, weer een reorganisatie."),
+        ("nl", "Ja hoor, vast."),
+        ("en", "Oh great, another reorganisation."),
+        ("en", "Yeah right, as if that will ever happen."),
+        ("en", "Wonderful, just what we need: more forms."),
+    ],
+)
+def test_sarcasm_is_never_agreement(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.sarcasm, reading
+    assert reading.stance is not Stance.AGREE
+    assert not responds_in_agreement(text, language)
+
+
+def test_plain_ja_hoor_and_yeah_right_without_irony_marker() -> None:
+    # Without a marker of irony these are ordinary assent in transcripts.
+    assert not read_polarity("Ja hoor, dat kan.", "nl").sarcasm
+    assert not read_polarity("yeah right", "en").sarcasm
+
+
+# --------------------------------------------------------------------------- agreement
+
+AGREEMENTS = [
+    ("nl", "Eens, eerst begrijpen voordat we besluiten."),
+    ("nl", "Ja, daar ben ik het helemaal mee eens."),
+    ("nl", "Dat deel ik."),
+    ("nl", "Daar sluit ik me bij aan."),
+    ("nl", "Precies, dat zien wij ook."),
+    ("nl", "Ik ben het er niet mee oneens."),
+    ("en", "Same here."),
+    ("en", "That's exactly what we see too."),
+    ("en", "I agree."),
+    ("en", "Absolutely."),
+    ("en", "I couldn't agree more."),
+    ("en", "Building on what Karim said, the workload is the real issue."),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), AGREEMENTS)
+def test_clear_agreements(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.stance is Stance.AGREE, reading
+    assert reading.disagree_cues == ()
+    assert responds_in_agreement(text, language)
+
+
+def test_agreement_with_a_negative_statement_stays_agreement() -> None:
+    # Agreeing that something is *not* acceptable is still agreeing.
+    reading = read_polarity("I agree, that's not acceptable for our staff.", "en")
+    assert reading.stance is Stance.AGREE
+    assert reading.negations == 1
+
+
+def test_nee_precies_is_agreement() -> None:
+    assert read_polarity("Nee, precies.", "nl").stance is Stance.AGREE
+    assert read_polarity("No, I agree.", "en").stance is Stance.AGREE
+    # ...but "yeah, no" is a no.
+    assert read_polarity("Yeah, no, that won't work.", "en").stance is Stance.DISAGREE
+
+
+def test_bare_no_confirms_a_negative_prior_only() -> None:
+    negative = "We hebben daar niet genoeg tijd voor."
+    assert read_polarity("Nee.", "nl", prior=negative).stance is Stance.AGREE
+    assert read_polarity("Nee.", "nl").stance is Stance.DISAGREE
+    assert read_polarity("Nee.", "nl", prior="We hebben genoeg tijd.").stance is Stance.DISAGREE
+    # A question is answered, not confirmed; and "no" plus content may contradict.
+    assert read_polarity("No.", "en", prior="Isn't it ready?").stance is Stance.DISAGREE
+    assert (
+        read_polarity("No, it works fine.", "en", prior="It doesn't work.").stance
+        is Stance.DISAGREE
+    )
+    reading = read_polarity("Nee.", "nl", prior=negative)
+    assert [c.kind for c in reading.agree_cues] == ["confirm"]
+    assert reading.disagree_cues == ()
+
+
+def test_affirmation_contradicting_a_negative_prior() -> None:
+    reading = read_polarity("Dat kan wel.", "nl", prior="Dat kan niet binnen dit budget.")
+    assert reading.stance is Stance.DISAGREE
+    assert read_polarity("Dat kan wel.", "nl").stance is Stance.NEUTRAL
+    assert read_polarity("Yes it is.", "en", prior="It isn't ready.").stance is Stance.DISAGREE
+
+
+# --------------------------------------------------------------------------- references
+
+
+def test_reference_cue_zoals_noor_zei() -> None:
+    text = "Zoals Noor zei, de werkdruk is te hoog."
+    reading = read_polarity(text, "nl")
+    assert reading.stance is Stance.AGREE
+    (cue,) = reading.agree_cues
+    assert cue.kind == "reference"
+    assert text[cue.start : cue.end] == cue.text == "Zoals Noor zei"
+
+
+def test_reference_cue_english_and_self_reference() -> None:
+    reading = read_polarity("As Anna said, quality comes first.", "en")
+    assert [c.kind for c in reading.agree_cues] == ["reference"]
+    # "zoals ik al zei" quotes yourself: not a reference to someone else.
+    assert read_polarity("Zoals ik al zei, de werkdruk is te hoog.", "nl").agree_cues == ()
+
+
+def test_contrasting_reference_is_disagreement() -> None:
+    reading = read_polarity("In tegenstelling tot wat Noor zei, werkt dit wel.", "nl")
+    assert reading.stance is Stance.DISAGREE
+    assert not any(c.kind == "reference" for c in reading.agree_cues)
+
+
+# --------------------------------------------------------------------------- spans
+
+
+def test_cue_spans_point_at_the_original_text() -> None:
+    # Accents, extra spaces and a curly apostrophe must not shift the spans.
+    text = "Tja…  ik ben het   daar  níet mee eens. Zoals Anouk zei: geen budget."
+    reading = read_polarity(text, "nl")
+    for cue in reading.agree_cues + reading.disagree_cues:
+        assert text[cue.start : cue.end] == cue.text
+    (disagree,) = reading.disagree_cues
+    assert disagree.text == "ben het   daar  níet mee eens"
+    (reference,) = reading.agree_cues
+    assert reference.text == "Zoals Anouk zei"
+
+    english = "Well… I don’t agree."
+    (cue,) = read_polarity(english, "en").disagree_cues
+    assert cue == Cue("disagree", 6, 19, "I don’t agree")
+
+
+def test_reading_is_frozen() -> None:
+    reading = read_polarity("Eens.", "nl")
+    assert isinstance(reading, PolarityReading)
+    with pytest.raises(AttributeError):
+        reading.stance = Stance.DISAGREE  # type: ignore[misc]
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(CallerError):
+        read_polarity("Ja.", "de")
+
+
+# --------------------------------------------------------------------------- same_polarity
+
+OPPOSITE = [
+    ("en", "Remote work should be the default.", "Remote work should not be the default."),
+    ("en", "Schools must always publish their results.", "Schools must never publish results."),
+    ("en", "We should hire more teachers.", "We should hire fewer teachers."),
+    ("en", "The city should increase parking fees.", "The city should decrease parking fees."),
+    ("en", "I am for a four-day week.", "I am against a four-day week."),
+    ("en", "Cycling is safer than driving.", "Driving is safer than cycling."),
+    ("en", "There are good reasons to merge.", "There are NO good reasons to merge."),
+    ("nl", "Stemmen moet verplicht worden.", "Stemmen moet niet verplicht worden."),
+    ("nl", "Het budget moet wel omhoog.", "Het budget moet niet omhoog."),
+    ("nl", "We moeten de tarieven verhogen.", "We moeten de tarieven verlagen."),
+    ("nl", "Ik ben voor het nieuwe rooster.", "Ik ben tegen het nieuwe rooster."),
+    ("nl", "We moeten meer overleggen.", "We moeten minder overleggen."),
+    ("nl", "Ouders zijn altijd welkom.", "Ouders zijn nooit welkom."),
+    ("nl", "Ik ben het eens met de begroting.", "Ik ben het niet eens met de begroting."),
+]
+
+
+@pytest.mark.parametrize(("language", "a", "b"), OPPOSITE)
+def test_same_polarity_false_for_opposites(language: str, a: str, b: str) -> None:
+    assert not same_polarity(a, b, language)
+    assert not same_polarity(b, a, language)
+
+
+SAME = [
+    ("en", "Remote work should be the default.", "Working remotely should be our default."),
+    ("en", "We should not cut the library budget.", "The library budget must not be cut."),
+    ("en", "I don't think it is not worth it.", "It is worth it."),
+    ("nl", "De werkdruk is te hoog.", "Ook bij ons is de werkdruk te hoog."),
+    ("nl", "We willen geen extra vergaderingen.", "Extra vergaderingen willen we niet."),
+]
+
+
+@pytest.mark.parametrize(("language", "a", "b"), SAME)
+def test_same_polarity_true_for_paraphrases(language: str, a: str, b: str) -> None:
+    assert same_polarity(a, b, language)
+
+
+def test_negating_prefix_flips_polarity() -> None:
+    assert not same_polarity("The new rota is fair.", "The new rota is unfair.", "en")
+    assert not same_polarity("Dat is eerlijk verdeeld.", "Dat is oneerlijk verdeeld.", "nl")
+
+
+def test_competing_fillers_of_a_choice_frame_are_not_one_position() -> None:
+    # Look-alikes that compete for the same priority: the classic agreement trap.
+    assert not same_polarity(
+        "We should spend more on teachers.", "We should spend more on buildings.", "en"
+    )
+    assert not same_polarity(
+        "Het is beter om eerst de ouders te horen.",
+        "Het is beter om eerst de leerlingen te horen.",
+        "nl",
+    )
+    # Without a comparative or priority both can be true at once.
+    assert same_polarity(
+        "De werkdruk voor docenten is te hoog.", "De werkdruk voor ondersteuners is te hoog.", "nl"
+    )
+
+
+def test_negated_conjuncts_are_the_opposite() -> None:
+    assert not same_polarity(
+        "We should merge the teams and close the annex.",
+        "We should NOT merge the teams and should NOT close the annex.",
+        "en",
+    )
+
+
+def test_habermas_style_affirming_negating_pair() -> None:
+    affirming = "Local councils should fund public libraries."
+    negating = "Local councils should NOT fund public libraries."
+    assert not same_polarity(affirming, negating, "en")
+    assert same_polarity(affirming, affirming, "en")
