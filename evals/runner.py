@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from agent.analysis.questions import check_question
+from agent.analysis.questions import check_question, contains_solution
 
-from agent.analysis.solution_talk import detect_solution_talk
 from agent.analysis.text import quote_in
 from agent.models import Citation as AgentCitation
 from agent.models import Suggestions
@@ -80,7 +79,8 @@ def _step_violations(sug: Suggestions, language: str) -> int:
     """Solution proposals from the agent in the values step; differences before agreements."""
     if sug.step == "values":
         texts = [q.text for q in sug.questions] + [i.text for i in sug.items]
-        return sum(1 for t in texts if detect_solution_talk(t, language) is not None)
+        # Quoting a participant's own proposal is not proposing it (quotes are excluded).
+        return sum(1 for t in texts if contains_solution(t, language))
     if sug.step == "connection":
         kinds = [i.kind for i in sug.items if i.kind in ("agreement", "difference")]
         first_diff = kinds.index("difference") if "difference" in kinds else len(kinds)

@@ -37,6 +37,11 @@ DISAGREEMENTS = [
     ("nl", "Nee, dat gaat te ver."),
     ("nl", "Ik denk het niet."),
     ("nl", "Ik ben er niet van overtuigd."),
+    ("nl", "Niemand is het daarmee eens."),
+    ("nl", "Dat deel ik niet."),
+    ("nl", "Die zorg deel ik niet helemaal."),
+    ("nl", "Dat herken ik niet."),
+    ("nl", "Ik ben het er maar gedeeltelijk mee eens."),
     ("en", "I don't agree."),
     ("en", "I don't think that's the problem."),
     ("en", "I can't agree with that."),
@@ -48,6 +53,9 @@ DISAGREEMENTS = [
     ("en", "No way."),
     ("en", "No, that's not how it works here."),
     ("en", "That isn't the issue at all."),
+    ("en", "Exactly the opposite, I think."),
+    ("en", "I only partly agree."),
+    ("en", "Nobody here agrees with that."),
     # A Dutch speaker in an English meeting, and the other way round.
     ("en", "Daar ben ik het niet mee eens."),
     ("nl", "I don't agree, sorry."),
@@ -125,6 +133,8 @@ def test_concession_before_agreement_keeps_agreement() -> None:
         ("en", "Oh great, another reorganisation."),
         ("en", "Yeah right, as if that will ever happen."),
         ("en", "Wonderful, just what we need: more forms."),
+        ("en", "Sure, whatever."),
+        ("nl", "Goh, wat een verrassing, weer bezuinigen."),
     ],
 )
 def test_sarcasm_is_never_agreement(language: str, text: str) -> None:
@@ -171,6 +181,12 @@ def test_agreement_with_a_negative_statement_stays_agreement() -> None:
     reading = read_polarity("I agree, that's not acceptable for our staff.", "en")
     assert reading.stance is Stance.AGREE
     assert reading.negations == 1
+
+
+def test_agreeing_with_a_negative_statement_in_dutch() -> None:
+    # "Dat denk ik ook niet": "I don't think so either" sides with a negative statement.
+    assert read_polarity("Dat denk ik ook niet.", "nl").stance is Stance.AGREE
+    assert read_polarity("Dat denk ik niet.", "nl").stance is Stance.DISAGREE
 
 
 def test_nee_precies_is_agreement() -> None:

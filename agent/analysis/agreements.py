@@ -1,10 +1,11 @@
 """Incremental agreement tracking across parties.
 
-Each new utterance is compared only with a bounded window of recent utterances, so the
-cost of one update does not grow with the meeting. Links come from explicit agreement
-cues ("eens", "I agree"), echo cues ("wij ook", "same here"), and strong semantic
-overlap; polarity is checked first, so a "ja, maar", a negation or sarcasm becomes a
-difference and never joins a point of agreement.
+Each new utterance is compared with a bounded window of recent utterances and with the
+points found so far, so one update costs the same at utterance 10 and at utterance
+1,500. Links come from explicit agreement cues ("eens", "I agree"), echo cues ("wij
+ook", "same here"), named references ("zoals Noor zei") and, cautiously, strong
+semantic overlap. Polarity is checked first: a "ja, maar", a negation or sarcasm makes
+a *difference* and never joins a point of agreement.
 """
 
 from __future__ import annotations
@@ -17,17 +18,25 @@ import numpy as np
 from agent.analysis import polarity
 from agent.analysis.features import Features
 
-WINDOW = 40  # utterances looked back for semantic candidates
-RECENT = 6  # eligible utterances looked back for the target of a reply
-SEMANTIC_MIN = 0.60  # centred cosine for a link without any cue
-ECHO_MIN = 0.30  # centred cosine for "wij ook" / "same here" to attach to a target
-REPLY_DECAY = 0.04  # per step back, so a reply prefers what was just said
+WINDOW = 40  # utterances looked back for targets
+RECENT = 6  # eligible statements looked back for the target of an echo
+ECHO_MIN = 0.30  # centred cosine for "wij ook" / "same here" to attach to a statement
+POINT_MIN = 0.45  # centred cosine between an utterance and a point's centroid to join it
+MERGE_MIN = 2.0  # centroid cosine for a new pair to fold into an existing point (off)
+SEMANTIC_MIN = 0.70  # centred cosine for a link without any cue (with shared words)
+SEMANTIC_STEMS = 2  # content stems a cue-less link must share
+REPLY_DECAY = 0.04  # per step back, so an echo prefers what was just said
+LEXICAL = 0.15  # weight of shared rare words next to the cosine when choosing a target
+FRAME_STEPS = ("start", "frame")  # the facilitator's proposals here can be agreed with
 
 
 class PointState(TypedDict):
     id: str
     members: list[str]
+    parties: list[str]  # party of each member, same order
     links: list[list[str]]  # [a, b, kind]
+    centroid: list[float]
+    stems: list[str]
 
 
 class DifferenceState(TypedDict):
@@ -50,57 +59,17 @@ def empty_tracker() -> TrackerState:
 Window = Sequence[tuple[Features, np.ndarray]]
 
 
-def _eligible(f: Features, g: Features) -> bool:
-    return (
-        g.party != f.party
-        and not g.facilitator
-        and not g.injection
-        and not g.question_only
-        and g.seq < f.seq
-    )
-
-
-def _reply_target(
-    f: Features, vec: np.ndarray, window: Window
-) -> tuple[Features, float] | None:
-    """The utterance a short reply answers, or None when it answers no party's statement.
-
-    A named speaker wins ("zoals Noor zei"). Otherwise a reply answers the nearest earlier
-    turn of someone else that is not a question; when that turn is the facilitator's, the
-    reply agrees with the facilitator, not with another party, and there is no target.
-    """
-    named = [(g, w) for g, w in window if g.speaker in f.mentions_people and g.seq < f.seq]
-    if named:
-        g, w = max(named, key=lambda gw: gw[0].seq)
-        return (g, float(vec @ w)) if _eligible(f, g) else None
-    for g, w in sorted(window, key=lambda gw: -gw[0].seq):
-        if g.seq >= f.seq or g.speaker == f.speaker or g.question_only:
-            continue
-        return (g, float(vec @ w)) if _eligible(f, g) else None
-    return None
-
-
-def _similar_target(
-    f: Features, vec: np.ndarray, cands: list[tuple[Features, np.ndarray]]
-) -> tuple[Features, float] | None:
-    """The recent statement of another party that an echo ("wij ook") most resembles."""
-    recent = sorted(cands, key=lambda gw: -gw[0].seq)[:RECENT]
-    if not recent:
-        return None
-    scored = [
-        (float(vec @ w) - REPLY_DECAY * i, g, float(vec @ w)) for i, (g, w) in enumerate(recent)
-    ]
-    _, g, sim = max(scored, key=lambda x: x[0])
-    return g, sim
-
-
-def update(
-    state: TrackerState, f: Features, vec: np.ndarray, window: Window, language: str
-) -> TrackerState:
-    """Fold one new utterance into the tracker. Returns a new state; input is not mutated."""
-    new: TrackerState = {
+def _copy(state: TrackerState) -> TrackerState:
+    return {
         "points": [
-            {"id": p["id"], "members": list(p["members"]), "links": [list(x) for x in p["links"]]}
+            {
+                "id": p["id"],
+                "members": list(p["members"]),
+                "parties": list(p["parties"]),
+                "links": [list(x) for x in p["links"]],
+                "centroid": list(p["centroid"]),
+                "stems": list(p["stems"]),
+            }
             for p in state["points"]
         ],
         "differences": [
@@ -110,15 +79,99 @@ def update(
         "next_point": state["next_point"],
         "next_difference": state["next_difference"],
     }
+
+
+def _eligible(f: Features, g: Features, proposals: bool = False) -> bool:
+    """Could ``f`` agree with ``g`` across parties?
+
+    With ``proposals``, the facilitator's statements in the start and frame steps count:
+    agreeing to the proposed frame is agreeing with the board member who proposed it.
+    """
+    if g.facilitator and not (proposals and g.step in FRAME_STEPS):
+        return False
+    return g.party != f.party and not g.injection and not g.question_only and g.seq < f.seq
+
+
+def _df(window: Window) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for g, _ in window:
+        for s in set(g.stems):
+            counts[s] = counts.get(s, 0) + 1
+    return counts
+
+
+def _score(f: Features, vec: np.ndarray, g: Features, w: np.ndarray, df: dict[str, int]) -> float:
+    """Cosine plus shared rare words: topic words the whole meeting uses count little."""
+    shared = set(f.stems) & set(g.stems)
+    return float(vec @ w) + LEXICAL * sum(1.0 / df.get(s, 1) for s in shared)
+
+
+def _reply_target(
+    f: Features, vec: np.ndarray, window: Window
+) -> tuple[Features, np.ndarray] | None:
+    """The statement a reply answers, or None when it answers no other party's statement.
+
+    A named speaker ("zoals Noor zei") wins: their turn in the window that is closest in
+    content. Otherwise a reply answers the nearest earlier turn of someone else; when that
+    turn is a question, or the facilitator's outside the frame, it agrees with no party.
+    """
+    named = [
+        (g, w) for g, w in window if g.speaker in f.mentions_people and g.seq < f.seq and not g.asks
+    ]
+    if named:
+        df = _df(window)
+        g, w = max(named, key=lambda gw: _score(f, vec, gw[0], gw[1], df))
+        return (g, w) if _eligible(f, g, proposals=True) else None
+    for g, w in sorted(window, key=lambda gw: -gw[0].seq):
+        if g.seq >= f.seq or g.speaker == f.speaker:
+            continue
+        if g.question_only:
+            return None  # "ja" to a question answers it; it agrees with no statement
+        return (g, w) if _eligible(f, g, proposals=True) else None
+    return None
+
+
+def _similar_target(
+    vec: np.ndarray, cands: list[tuple[Features, np.ndarray]]
+) -> tuple[Features, np.ndarray, float] | None:
+    """The recent statement an echo ("wij ook") most resembles, preferring the latest."""
+    recent = sorted(cands, key=lambda gw: -gw[0].seq)[:RECENT]
+    if not recent:
+        return None
+    best = max(enumerate(recent), key=lambda iw: float(vec @ iw[1][1]) - REPLY_DECAY * iw[0])[1]
+    return best[0], best[1], float(vec @ best[1])
+
+
+def _best_point(
+    state: TrackerState, vec: np.ndarray, stems: set[str], minimum: float, exclude_party: str
+) -> PointState | None:
+    """The point whose centroid this utterance joins, if any is close enough."""
+    best: tuple[float, PointState] | None = None
+    for p in state["points"]:
+        if not stems & set(p["stems"]) or set(p["parties"]) == {exclude_party}:
+            continue
+        sim = float(vec @ np.asarray(p["centroid"], dtype=np.float32))
+        if sim >= minimum and (best is None or sim > best[0]):
+            best = (sim, p)
+    return best[1] if best else None
+
+
+def update(
+    state: TrackerState, f: Features, vec: np.ndarray, window: Window, language: str
+) -> TrackerState:
+    """Fold one new utterance into the tracker. Returns a new state; input is not mutated."""
+    new = _copy(state)
     if f.facilitator or f.injection or f.question_only:
         return new
     cands = [(g, w) for g, w in window if _eligible(f, g)]
     statements = [(g, w) for g, w in cands if not g.disagreeing]
+    stems = set(f.stems)
 
     if f.disagreeing:
         target = _reply_target(f, vec, window)
         if target is None and f.stance == "disagree":
-            target = _similar_target(f, vec, cands)
+            found = _similar_target(vec, cands)
+            target = (found[0], found[1]) if found else None
         if target is not None:
             _add_difference(new, target[0].id, f.id)
         return new
@@ -126,31 +179,56 @@ def update(
     if f.agree_cue:
         target = _reply_target(f, vec, window)
         if target is not None and not target[0].disagreeing:
-            _link(new, target[0].id, f.id, "explicit")
+            _link(new, target[0], target[1], f, vec, "explicit")
         return new
 
-    if f.echo_cue:
-        target = _similar_target(f, vec, statements)
-        if target is not None and target[1] >= ECHO_MIN:
-            _link(new, target[0].id, f.id, "echo")
+    df = _df([*window, (f, vec)])
+    if f.mentions_people or f.consensus_cue:
+        # "Ik hoor Debby en mij hetzelfde zeggen": the named people's closest statements;
+        # a consensus claim without names ("daar zijn we het over eens"): the closest one.
+        related = [
+            (g, w) for g, w in statements if stems & set(g.stems) and float(vec @ w) >= ECHO_MIN
+        ]
+        named = [(g, w) for g, w in statements if g.speaker in f.mentions_people]
+        groups = (
+            [
+                [(g, w) for g, w in named if g.speaker == p]
+                for p in dict.fromkeys(g.speaker for g, _ in named)
+            ]
+            if named
+            else [related]
+            if f.consensus_cue
+            else []
+        )
+        linked = False
+        for group in groups:
+            if not group:
+                continue
+            g, w = max(group, key=lambda gw: _score(f, vec, gw[0], gw[1], df))
+            if float(vec @ w) >= ECHO_MIN and stems & set(g.stems):
+                _link(new, g, w, f, vec, "reference")
+                linked = True
+        if linked:
             return new
+
+    if f.echo_cue:
+        found = _similar_target(vec, statements)
+        if found is not None and found[2] >= ECHO_MIN:
+            _link(new, found[0], found[1], f, vec, "echo")
+        return new
 
     if f.solution:
         # A proposal only joins a point when someone explicitly agrees with it.
         return new
     text = " ".join(f.sentences)
-    ranked = sorted(statements, key=lambda gw: -float(vec @ gw[1]))
-    linked = 0
-    for g, w in ranked:
-        sim = float(vec @ w)
-        if sim < SEMANTIC_MIN or linked >= 2:
+    for g, w in sorted(statements, key=lambda gw: -float(vec @ gw[1])):
+        if float(vec @ w) < SEMANTIC_MIN:
             break
-        if g.solution or not set(f.stems) & set(g.stems):
+        if g.asks or g.solution or len(stems & set(g.stems)) < SEMANTIC_STEMS:
             continue
-        if not polarity.same_polarity(text, " ".join(g.sentences), language):
-            continue
-        _link(new, g.id, f.id, "semantic")
-        linked += 1
+        if polarity.same_polarity(text, " ".join(g.sentences), language):
+            _link(new, g, w, f, vec, "semantic")
+            break
     return new
 
 
@@ -161,21 +239,54 @@ def _point_of(state: TrackerState, uid: str) -> PointState | None:
     return None
 
 
-def _link(state: TrackerState, a: str, b: str, kind: str) -> None:
-    pa, pb = _point_of(state, a), _point_of(state, b)
-    if pa is None and pb is None:
-        state["points"].append(
-            {"id": f"a{state['next_point']}", "members": [a, b], "links": [[a, b, kind]]}
-        )
-        state["next_point"] += 1
-    elif pa is not None and pb is None:
-        pa["members"].append(b)
-        pa["links"].append([a, b, kind])
-    elif pb is not None and pa is None:
-        pb["members"].append(a)
-        pb["links"].append([a, b, kind])
-    # Both already in (different) points: leave them apart rather than chain two
-    # conversations into one blob through a single utterance.
+def _join(point: PointState, f: Features, vec: np.ndarray, kind: str, via: str = "") -> None:
+    n = len(point["members"])
+    centroid = (np.asarray(point["centroid"], dtype=np.float32) * n + vec) / (n + 1)
+    norm = float(np.linalg.norm(centroid)) or 1.0
+    point["centroid"] = [round(float(x), 5) for x in centroid / norm]
+    point["members"].append(f.id)
+    point["parties"].append(f.party)
+    point["stems"] = sorted(set(point["stems"]) | set(f.stems))
+    point["links"].append([via or point["members"][0], f.id, kind])
+
+
+def _link(
+    state: TrackerState,
+    g: Features,
+    gvec: np.ndarray,
+    f: Features,
+    fvec: np.ndarray,
+    kind: str,
+) -> None:
+    """Record that ``f`` agrees with ``g``: extend g's point, or start (or fold) a new one."""
+    pg = _point_of(state, g.id)
+    pf = _point_of(state, f.id)
+    if pg is not None:
+        if pf is None:
+            _join(pg, f, fvec, kind, via=g.id)
+        return
+    if pf is not None:
+        # f already agrees with an earlier point (a second name it mentioned): g joins it.
+        _join(pf, g, gvec, kind, via=f.id)
+        return
+    pair = (gvec + fvec) / 2
+    pair = pair / (float(np.linalg.norm(pair)) or 1.0)
+    home = _best_point(state, pair, set(g.stems) | set(f.stems), MERGE_MIN, "")
+    if home is not None:
+        _join(home, g, gvec, kind)
+        _join(home, f, fvec, kind, via=g.id)
+        return
+    state["points"].append(
+        {
+            "id": f"a{state['next_point']}",
+            "members": [g.id, f.id],
+            "parties": [g.party, f.party],
+            "links": [[g.id, f.id, kind]],
+            "centroid": [round(float(x), 5) for x in pair],
+            "stems": sorted(set(g.stems) | set(f.stems)),
+        }
+    )
+    state["next_point"] += 1
 
 
 def _add_difference(state: TrackerState, target: str, uid: str) -> None:

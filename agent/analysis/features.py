@@ -36,8 +36,10 @@ class Features:
     facilitator: bool
     sentences: list[str]
     question_only: bool
+    asks: bool  # at least one sentence is a question
     stance: str
-    agree_cue: bool
+    agree_cue: bool  # opens the turn by agreeing with what was just said
+    consensus_cue: bool  # agrees further on in the turn ("... daar zijn we het over eens")
     echo_cue: bool
     contrast: bool
     sarcasm: bool
@@ -62,6 +64,8 @@ class Features:
     def from_json(cls, data: dict[str, Any]) -> Features:
         data = dict(data)
         data["values"] = [tuple(v) for v in data.get("values", [])]
+        data.setdefault("consensus_cue", False)
+        data.setdefault("asks", any(x.rstrip().endswith("?") for x in data["sentences"]))
         return cls(**data)
 
 
@@ -69,6 +73,16 @@ class Features:
 def _echo_patterns(language: str) -> tuple[re.Pattern[str], ...]:
     lex = load_yaml("lexicons/agreement.yaml")["echo"]
     return tuple(re.compile(p, re.IGNORECASE) for p in lex.get(language, []))
+
+
+OPENING_WORDS = 6  # words before an agreement cue for it to open the turn
+ECHO_WORDS = 10  # an echo ("wij ook", "same here") opens a turn; later it is content
+
+
+def _echoes(first_sentence: str, language: str) -> bool:
+    """Does the turn open by saying the same holds for the speaker?"""
+    opening = " ".join(first_sentence.split()[:ECHO_WORDS])
+    return any(p.search(opening) for p in _echo_patterns(language))
 
 
 @functools.cache
@@ -93,6 +107,10 @@ def analyse(utt: UtteranceOut, roster: Roster, embedder: Embedder) -> tuple[Feat
     vec = centred(mean / (np.linalg.norm(mean) or 1.0), embedder)
 
     reading = polarity.read_polarity(utt.text, lang)
+    agrees = polarity.responds_in_agreement(utt.text, lang)
+    # A reply agrees at the start of a turn; a cue later on is part of the content.
+    first_cue = min((c.start for c in reading.agree_cues), default=len(utt.text))
+    opening_cue = len(utt.text[:first_cue].split()) <= OPENING_WORDS
     person = roster.people[utt.speaker]
     persons, parties = roster.mentions(utt.text)
     persons = [p for p in persons if p != utt.speaker]
@@ -119,9 +137,11 @@ def analyse(utt: UtteranceOut, roster: Roster, embedder: Embedder) -> tuple[Feat
         facilitator=person.is_facilitator,
         sentences=sentences,
         question_only=question_only,
+        asks=any(x.rstrip().endswith("?") for x in sentences),
         stance=str(reading.stance),
-        agree_cue=polarity.responds_in_agreement(utt.text, lang),
-        echo_cue=any(p.search(utt.text) for p in _echo_patterns(lang)),
+        agree_cue=agrees and opening_cue,
+        consensus_cue=agrees and not opening_cue,
+        echo_cue=_echoes(sentences[0], lang),
         contrast=reading.contrast,
         sarcasm=reading.sarcasm,
         negations=reading.negations,

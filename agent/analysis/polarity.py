@@ -84,9 +84,11 @@ class PolarityReading:
 
     ``stance`` is how the utterance responds to what came before. ``agree_cues`` and
     ``disagree_cues`` are the surviving cues (kinds ``agree``, ``reference``, ``confirm`` /
-    ``disagree``, ``negative_answer``). ``contrast`` is set when an agreement cue is followed
-    by a contrast that takes it back ("ja, maar"); ``sarcasm`` when praise means the
-    opposite. ``negations`` counts content negations outside the agree/disagree cues.
+    ``disagree``, ``negative_answer``, ``objection``); a disagree cue can be present in an
+    ``AGREE`` reading when a later agreement takes it back ("nee, precies"). ``contrast``
+    is set when an agreement cue is followed by a contrast that takes it back ("ja,
+    maar"); ``sarcasm`` when praise means the opposite. ``negations`` counts content
+    negations outside the agree/disagree cues.
     """
 
     stance: Stance
