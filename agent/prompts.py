@@ -41,9 +41,7 @@ def load_text(name: str) -> str:
 def render(template: str, /, **variables: object) -> str:
     """Fill a ``$var`` template; a variable the template uses but the caller omits raises."""
     try:
-        return string.Template(template).substitute(
-            {k: str(v) for k, v in variables.items()}
-        )
+        return string.Template(template).substitute({k: str(v) for k, v in variables.items()})
     except KeyError as exc:
         raise ConfigurationError(f"prompt variable missing: {exc.args[0]}") from exc
 

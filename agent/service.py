@@ -12,8 +12,9 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
@@ -70,16 +71,15 @@ class MeetingService:
     # ---- graph plumbing ---------------------------------------------------------------
 
     @staticmethod
-    def _config(meeting_id: str) -> dict[str, Any]:
+    def _config(meeting_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": meeting_id}}
 
     async def _run(self, meeting_id: str, event: Event) -> MeetingState:
-        result: MeetingState = await self.graph.ainvoke(
-            {"meeting_id": meeting_id, "event": event},
-            self._config(meeting_id),
-            context=self.context,
+        graph_input: MeetingState = {"meeting_id": meeting_id, "event": event}
+        result = await self.graph.ainvoke(
+            graph_input, self._config(meeting_id), context=self.context
         )
-        return result
+        return cast(MeetingState, result)
 
     async def _state(self, meeting_id: str) -> MeetingState:
         snapshot = await self.graph.aget_state(self._config(meeting_id))
@@ -109,7 +109,7 @@ class MeetingService:
         """Move the meeting to a step; the facilitator decides, the agent advises."""
         if to not in STEPS:
             raise InvalidInput(f"unknown step {to!r}; steps are: {', '.join(STEPS)}")
-        step: Step = to  # type: ignore[assignment]
+        step = cast(Step, to)
         async with self._locks[meeting_id]:
             with self.db.session() as s:
                 repo.set_step(s, meeting_id, step)

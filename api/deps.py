@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
@@ -51,7 +52,7 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: Role):  # type: ignore[no-untyped-def]
+def require(*roles: Role) -> Callable[[Principal], Principal]:
     """A dependency that lets only ``roles`` through (403 otherwise)."""
 
     def check(principal: PrincipalDep) -> Principal:

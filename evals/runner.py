@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from agent.analysis.questions import check_question, contains_solution
 
+from agent.analysis.questions import check_question, contains_solution
 from agent.analysis.text import quote_in
 from agent.models import Citation as AgentCitation
 from agent.models import Suggestions

@@ -38,7 +38,7 @@ import numpy as np
 # The embedder reads this when it loads; one thread keeps runs reproducible and fair.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from agent.values.classifier import (  # noqa: E402
+from agent.values.classifier import (
     BLEND_TEMPERATURE,
     BLEND_WEIGHT,
     VALUE_IDS,

@@ -53,4 +53,3 @@ def quote_in(quote: str, source: str) -> bool:
     """True when ``quote`` occurs verbatim in ``source`` after whitespace normalisation."""
     q = normalize_ws(quote)
     return bool(q) and q in normalize_ws(source)
-

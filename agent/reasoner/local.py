@@ -31,7 +31,7 @@ from agent.prompts import load_text, load_yaml, render
 from agent.reasoner.base import MeetingView
 
 MAX_QUESTIONS = 6
-QUOTE_WORDS = 10
+QUOTE_WORDS = 12
 NOT_HEARD_AFTER = 12  # utterances without a turn before a party counts as not heard
 TOP_VALUES = 3
 VALUE_RELATIVE_CUT = 0.5  # a value is shown when its score is at least half the strongest
@@ -54,12 +54,19 @@ def value_label(value_id: str, language: str) -> str:
 
 
 def short_quote(sentence: str, max_words: int = QUOTE_WORDS) -> str:
-    """A verbatim fragment of at most ``max_words`` words, without end punctuation."""
+    """A verbatim fragment of at most ``max_words`` words, without end punctuation.
+
+    Long sentences are cut at a clause boundary when one gives a fragment of at least
+    four words, so a quote reads as a thought rather than a sentence cut mid-phrase.
+    """
     text = normalize_ws(sentence).rstrip(".!?…;:")
-    parts = text.split(" ")
-    if len(parts) > max_words:
-        text = " ".join(parts[:max_words]).rstrip(",;:")
-    return text
+    if len(text.split(" ")) <= max_words:
+        return text
+    for clause in re.split(r"\s*[,;:–—]\s+", text):
+        n = len(clause.split(" "))
+        if 4 <= n <= max_words:
+            return clause.rstrip(".!?…;:")
+    return " ".join(text.split(" ")[:max_words]).rstrip(",;:")
 
 
 def _pick(options: list[str], *key: str) -> str:

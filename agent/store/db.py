@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.errors import SchemaVersionError
@@ -44,9 +44,7 @@ class Database:
         with self.engine.begin() as conn:
             if not tables:
                 Base.metadata.create_all(conn)
-                conn.execute(
-                    SchemaMeta.__table__.insert().values(key="version", value=str(SCHEMA_VERSION))
-                )
+                conn.execute(insert(SchemaMeta).values(key="version", value=str(SCHEMA_VERSION)))
                 return
             if "schema_meta" not in tables:
                 raise SchemaVersionError(
@@ -72,9 +70,7 @@ class Database:
                 migrate(conn)
                 version += 1
                 conn.execute(
-                    SchemaMeta.__table__.update()
-                    .where(SchemaMeta.key == "version")
-                    .values(value=str(version))
+                    update(SchemaMeta).where(SchemaMeta.key == "version").values(value=str(version))
                 )
             # New tables of the current version that an older file may lack.
             Base.metadata.create_all(conn)

@@ -134,9 +134,9 @@ def meeting_out(session: Session, meeting_id: str) -> MeetingOut:
     )
     return MeetingOut(
         id=m.id,
-        topic=Topic(title=m.title, kind=m.kind, goal=m.goal),  # type: ignore[arg-type]
-        language=m.language,  # type: ignore[arg-type]
-        step=m.step,  # type: ignore[arg-type]
+        topic=Topic(title=m.title, kind=m.kind, goal=m.goal),
+        language=m.language,
+        step=m.step,
         positions_locked=m.positions_locked,
         parties=[PartyOut(id=p.id, name=p.name) for p in parties(session, meeting_id)],
         participants=[
@@ -205,7 +205,7 @@ def add_utterances(
                 speaker=it.speaker,
                 party=speaker.party_id,
                 text=it.text,
-                step=meeting.step,  # type: ignore[arg-type]
+                step=meeting.step,
             )
         )
         seq += 1
@@ -232,7 +232,7 @@ def _utterance_out(u: t.Utterance, party_of: dict[str, str]) -> UtteranceOut:
         speaker=u.speaker_id,
         party=party_of[u.speaker_id],
         text=u.text,
-        step=u.step,  # type: ignore[arg-type]
+        step=u.step,
     )
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from agent.values.classifier import (  # noqa: E402
+from agent.values.classifier import (
     VALUE_IDS,
     ValueClassifier,
     macro_f1,
