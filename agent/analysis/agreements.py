@@ -183,13 +183,15 @@ def update(
         return new
 
     df = _df([*window, (f, vec)])
-    if f.mentions_people or f.consensus_cue:
+    if (f.mentions_people and not f.asks) or f.consensus_cue:
         # "Ik hoor Debby en mij hetzelfde zeggen": the named people's closest statements;
         # a consensus claim without names ("daar zijn we het over eens"): the closest one.
+        # Questions are answered, not agreed with; proposals need an explicit "eens".
+        targets = [(g, w) for g, w in statements if not g.asks and not g.solution]
         related = [
-            (g, w) for g, w in statements if stems & set(g.stems) and float(vec @ w) >= ECHO_MIN
+            (g, w) for g, w in targets if stems & set(g.stems) and float(vec @ w) >= ECHO_MIN
         ]
-        named = [(g, w) for g, w in statements if g.speaker in f.mentions_people]
+        named = [(g, w) for g, w in targets if g.speaker in f.mentions_people]
         groups = (
             [
                 [(g, w) for g, w in named if g.speaker == p]
@@ -207,6 +209,8 @@ def update(
             g, w = max(group, key=lambda gw: _score(f, vec, gw[0], gw[1], df))
             if float(vec @ w) >= ECHO_MIN and stems & set(g.stems):
                 _link(new, g, w, f, vec, "reference")
+                # The speaker says these people hold the same view: one point, not two.
+                _merge(new, _point_of(new, f.id), _point_of(new, g.id))
                 linked = True
         if linked:
             return new
@@ -287,6 +291,24 @@ def _link(
         }
     )
     state["next_point"] += 1
+
+
+def _merge(state: TrackerState, keep: PointState | None, other: PointState | None) -> None:
+    """Fold ``other`` into ``keep`` (the speaker tied them together by name)."""
+    if keep is None or other is None or keep is other:
+        return
+    first, second = sorted((keep, other), key=lambda p: int(p["id"][1:]))
+    for uid, party in zip(second["members"], second["parties"], strict=True):
+        if uid not in first["members"]:
+            first["members"].append(uid)
+            first["parties"].append(party)
+    first["links"].extend(second["links"])
+    first["stems"] = sorted(set(first["stems"]) | set(second["stems"]))
+    n1, n2 = len(first["members"]), len(second["members"])
+    centroid = np.asarray(first["centroid"]) * n1 + np.asarray(second["centroid"]) * n2
+    centroid /= float(np.linalg.norm(centroid)) or 1.0
+    first["centroid"] = [round(float(x), 5) for x in centroid]
+    state["points"].remove(second)
 
 
 def _add_difference(state: TrackerState, target: str, uid: str) -> None:
