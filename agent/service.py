@@ -136,6 +136,24 @@ class MeetingService:
             )
         return stored
 
+    async def import_transcript(
+        self,
+        meeting_id: str,
+        content: str,
+        fmt: str | None = None,
+        filename: str | None = None,
+        mapping: dict[str, str] | None = None,
+    ) -> list[UtteranceOut]:
+        """Parse a transcript file, map its speakers, and add it as one batch."""
+        from agent import transcripts
+        from agent.roster import Roster
+
+        roster = Roster.from_meeting(self.get_meeting(meeting_id))
+        kind = fmt or transcripts.detect_format(content, filename)
+        lines = transcripts.parse(content, kind)  # type: ignore[arg-type]
+        items = transcripts.map_speakers(lines, roster.people, mapping)
+        return await self.add_utterances(meeting_id, items)
+
     def list_utterances(
         self, meeting_id: str, after: str | None = None, limit: int = 100
     ) -> list[UtteranceOut]:

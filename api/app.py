@@ -13,7 +13,7 @@ from agent.settings import Settings, get_settings
 from api import errors
 from api.deps import ServiceDep
 from api.limits import BodySizeLimit
-from api.routes import meetings
+from api.routes import meetings, transcript
 from api.schemas import Health
 from rondetafel import __version__
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(meetings.router)
+    app.include_router(transcript.router)
 
     @app.get("/health", tags=["health"])
     async def health(service: ServiceDep) -> Health:

@@ -20,7 +20,7 @@ class BodySizeLimit:
 
     def _limit(self, scope: Scope) -> int:
         path: str = scope.get("path", "")
-        if path.endswith("/positions") or "/positions/" in path or path.endswith("/import"):
+        if path.endswith("/positions") or "/positions/" in path or path.endswith("/transcript"):
             # multipart framing adds a little on top of the file itself
             return self.upload_max_bytes + 64_000
         return self.max_bytes
