@@ -60,7 +60,7 @@ def parse(content: str, fmt: Format) -> list[Line]:
             captions = webvtt.from_string(content.lstrip("\ufeff"))
         except MalformedFileError as exc:
             raise InvalidInput(f"transcript: not a valid WebVTT file ({exc})") from exc
-        for cap in captions:
+        for cap in captions.captions:
             text = normalize_ws(_TAGS.sub(" ", cap.text))
             voice = getattr(cap, "voice", None)
             raw.append((voice.strip(), text) if voice else _split_prefix(text))
@@ -106,8 +106,8 @@ def map_speakers(
     lines: Sequence[Line], people: Mapping[str, Person], mapping: Mapping[str, str] | None = None
 ) -> list[UtteranceIn]:
     """Utterances with participant ids. Unknown names are listed together in one error."""
-    mapping = {fold(k): v for k, v in (mapping or {}).items()}
-    for name, pid in mapping.items():
+    wanted = {fold(k): v for k, v in (mapping or {}).items()}
+    for name, pid in wanted.items():
         if pid not in people:
             raise InvalidInput(f"mapping: {name!r} maps to unknown participant {pid!r}")
     exact: dict[str, str] = {}
@@ -119,8 +119,8 @@ def map_speakers(
 
     def resolve(name: str) -> str | None:
         key = fold(re.sub(r"\s*\((gast|guest|extern|external)\)\s*$", "", name, flags=re.I))
-        if key in mapping:
-            return mapping[key]
+        if key in wanted:
+            return wanted[key]
         if key in exact:
             return exact[key]
         only = firsts.get(key, [])
@@ -129,12 +129,12 @@ def map_speakers(
     out: list[UtteranceIn] = []
     unknown: list[str] = []
     for line in lines:
-        pid = resolve(line.speaker)
-        if pid is None:
+        who = resolve(line.speaker)
+        if who is None:
             if line.speaker not in unknown:
                 unknown.append(line.speaker)
             continue
-        out.append(UtteranceIn(speaker=pid, text=line.text))
+        out.append(UtteranceIn(speaker=who, text=line.text))
     if unknown:
         raise InvalidInput(
             "unknown speaker name(s) in transcript: "
