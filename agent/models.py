@@ -107,6 +107,7 @@ class MeetingOut(BaseModel):
     language: Language
     step: Step
     positions_locked: bool
+    frame: str | None = None
     parties: list[PartyOut]
     participants: list[ParticipantOut]
     utterance_count: int
@@ -131,6 +132,12 @@ class UtteranceIn(_Strict):
         if not v.strip():
             raise ValueError("text must not be blank")
         return v
+
+
+class FrameIn(_Strict):
+    """The opening, ground rules and goal as agreed in the meeting."""
+
+    text: str = Field(min_length=1, max_length=20_000)
 
 
 class UtteranceOut(BaseModel):

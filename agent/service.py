@@ -105,6 +105,18 @@ class MeetingService:
         with self.db.session() as s:
             return repo.meeting_out(s, meeting_id)
 
+    async def record_frame(
+        self, meeting_id: str, text: str, actor: str | None = None
+    ) -> MeetingOut:
+        """Store the opening and ground rules as agreed; the synthesis cites this later."""
+        async with self._locks[meeting_id]:
+            with self.db.session() as s:
+                repo.set_frame(s, meeting_id, text)
+                repo.audit(
+                    s, meeting_id, "facilitator", actor, "frame.record", {"chars": len(text)}
+                )
+        return self.get_meeting(meeting_id)
+
     async def change_step(self, meeting_id: str, to: str, actor: str | None = None) -> Suggestions:
         """Move the meeting to a step; the facilitator decides, the agent advises."""
         if to not in STEPS:

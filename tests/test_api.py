@@ -207,10 +207,11 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/meetings/{id}/values", None),
     ("POST", "/meetings/{id}/positions", {"text": "Mijn standpunt."}),
     ("GET", "/meetings/{id}/positions", None),
+    ("PUT", "/meetings/{id}/frame", {"text": "We redeneren vanuit het geheel."}),
 ]
 
 ALLOWED = {
-    "facilitator": {0, 1, 2, 3, 4, 5, 6, 7, 8, 10},
+    "facilitator": {0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11},
     "reviewer": {0, 2, 4, 6, 7, 8, 10},
     "participant": {0, 9, 10},
 }
@@ -269,3 +270,14 @@ def test_participant_sees_only_own_position(client: TestClient, meeting: dict[st
         f"/meetings/{mid}/positions", headers=bearer(meeting["facilitator_token"])
     ).json()
     assert {p["participant"] for p in everything} == {"anna", "noor"}
+
+
+def test_recorded_frame_is_part_of_the_meeting(client: TestClient, meeting: dict[str, Any]) -> None:
+    mid, h = meeting["id"], bearer(meeting["facilitator_token"])
+    assert client.get(f"/meetings/{mid}", headers=h).json()["frame"] is None
+    text = "We redeneren vanuit de school als geheel en besluiten vandaag niets."
+    r = client.put(f"/meetings/{mid}/frame", json={"text": text}, headers=h)
+    assert r.status_code == 200
+    assert client.get(f"/meetings/{mid}", headers=h).json()["frame"] == text
+    r = client.put(f"/meetings/{mid}/frame", json={"text": ""}, headers=h)
+    assert r.status_code == 422 and "text" in r.json()["detail"]

@@ -138,6 +138,7 @@ def meeting_out(session: Session, meeting_id: str) -> MeetingOut:
         language=m.language,
         step=m.step,
         positions_locked=m.positions_locked,
+        frame=m.frame,
         parties=[PartyOut(id=p.id, name=p.name) for p in parties(session, meeting_id)],
         participants=[
             ParticipantOut(id=p.id, name=p.name, party=p.party_id, role=p.role)
@@ -145,6 +146,11 @@ def meeting_out(session: Session, meeting_id: str) -> MeetingOut:
         ],
         utterance_count=count or 0,
     )
+
+
+def set_frame(session: Session, meeting_id: str, text: str) -> None:
+    """Record the frame the meeting agreed on."""
+    get_meeting_row(session, meeting_id).frame = text
 
 
 def set_step(session: Session, meeting_id: str, step: Step) -> None:
@@ -426,3 +432,106 @@ def recent_utterance_ids(session: Session, meeting_id: str, n: int) -> list[str]
         )
     )
     return ids[::-1]
+
+
+# ---- synthesis ----------------------------------------------------------------------------
+
+
+def synthesis_row(session: Session, meeting_id: str, create: bool = False) -> t.Synthesis | None:
+    """The meeting's synthesis record; made on demand when ``create``."""
+    get_meeting_row(session, meeting_id)
+    row = session.get(t.Synthesis, meeting_id)
+    if row is None and create:
+        row = t.Synthesis(meeting_id=meeting_id, generations=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def synthesis_items(session: Session, meeting_id: str) -> list[t.SynthesisItem]:
+    """Every item of the meeting's synthesis, in no particular order."""
+    return list(
+        session.scalars(select(t.SynthesisItem).where(t.SynthesisItem.meeting_id == meeting_id))
+    )
+
+
+def synthesis_item(session: Session, meeting_id: str, item_id: str) -> t.SynthesisItem:
+    """One item; 404 when this meeting has no item with that id."""
+    row = session.scalar(
+        select(t.SynthesisItem).where(
+            t.SynthesisItem.meeting_id == meeting_id, t.SynthesisItem.id == item_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"synthesis item {item_id!r} not found in this meeting")
+    return row
+
+
+def delete_synthesis_item(session: Session, meeting_id: str, item_id: str) -> None:
+    """Remove an item with its comments and history."""
+    for table in (t.SynthesisComment, t.SynthesisHistory):
+        session.execute(
+            delete(table).where(table.meeting_id == meeting_id, table.item_id == item_id)
+        )
+    session.execute(
+        delete(t.SynthesisItem).where(
+            t.SynthesisItem.meeting_id == meeting_id, t.SynthesisItem.id == item_id
+        )
+    )
+
+
+def synthesis_comments(session: Session, meeting_id: str) -> list[t.SynthesisComment]:
+    """Comments of every item, oldest first."""
+    return list(
+        session.scalars(
+            select(t.SynthesisComment)
+            .where(t.SynthesisComment.meeting_id == meeting_id)
+            .order_by(t.SynthesisComment.id)
+        )
+    )
+
+
+def synthesis_history(session: Session, meeting_id: str) -> list[t.SynthesisHistory]:
+    """History entries of every item, oldest first."""
+    return list(
+        session.scalars(
+            select(t.SynthesisHistory)
+            .where(t.SynthesisHistory.meeting_id == meeting_id)
+            .order_by(t.SynthesisHistory.id)
+        )
+    )
+
+
+def add_synthesis_comment(
+    session: Session, meeting_id: str, item_id: str, role: str, by: str | None, text: str
+) -> None:
+    session.add(
+        t.SynthesisComment(meeting_id=meeting_id, item_id=item_id, role=role, by=by, text=text)
+    )
+
+
+def add_synthesis_history(
+    session: Session,
+    meeting_id: str,
+    item_id: str,
+    role: str,
+    by: str | None,
+    action: str,
+    from_state: str,
+    to_state: str,
+    previous_text: str | None = None,
+    text: str | None = None,
+) -> None:
+    session.add(
+        t.SynthesisHistory(
+            meeting_id=meeting_id,
+            item_id=item_id,
+            role=role,
+            by=by,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            previous_text=previous_text,
+            text=text,
+        )
+    )

@@ -46,6 +46,8 @@ class Meeting(Base):
     language: Mapped[str] = mapped_column(String(8))
     step: Mapped[str] = mapped_column(String(32), default="start")
     positions_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The opening and ground rules as the facilitator recorded them (PUT /frame).
+    frame: Mapped[str | None] = mapped_column(Text, nullable=True)
     next_seq: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -145,3 +147,75 @@ class AuditEvent(Base):
     actor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# ---- synthesis and its review ---------------------------------------------------------
+
+
+class Synthesis(Base):
+    """One meeting's synthesis as a whole: when it was generated and whether it is shared."""
+
+    __tablename__ = "syntheses"
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    generations: Mapped[int] = mapped_column(Integer, default=0)
+    generated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    shared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SynthesisItem(Base):
+    """A reviewable item. ``text``/``evidence`` are what the team sees; ``agent_text`` and
+    ``agent_evidence`` are the agent's version it stands on, so a regeneration can tell a
+    changed finding from a reviewer's edit. ``proposed_*`` hold a reported conflict."""
+
+    __tablename__ = "synthesis_items"
+    __table_args__ = (UniqueConstraint("meeting_id", "id"), UniqueConstraint("meeting_id", "key"))
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    section: Mapped[str] = mapped_column(String(32))
+    rank: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    basis: Mapped[str] = mapped_column(String(16), default="evidence")
+    text: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    agent_text: Mapped[str] = mapped_column(Text)
+    agent_evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    human_text: Mapped[bool] = mapped_column(Boolean, default=False)
+    conflict: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    proposed_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    proposed_evidence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SynthesisComment(Base):
+    """A reviewer's or the facilitator's comment on one item."""
+
+    __tablename__ = "synthesis_comments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    role: Mapped[str] = mapped_column(String(32))
+    by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class SynthesisHistory(Base):
+    """One change to an item; an edit keeps the earlier text in ``previous_text``."""
+
+    __tablename__ = "synthesis_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    role: Mapped[str] = mapped_column(String(32))
+    by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    action: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    previous_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from agent.errors import InvalidInput
 from agent.models import (
     ConsultAnswer,
+    FrameIn,
     MeetingCreate,
     MeetingCreated,
     MeetingOut,
@@ -62,6 +63,14 @@ async def list_utterances(
 ) -> list[UtteranceOut]:
     """The transcript in order, paged with ``after`` and ``limit``."""
     return service.list_utterances(meeting_id, after=after, limit=limit)
+
+
+@router.put("/{meeting_id}/frame")
+async def record_frame(
+    meeting_id: str, body: FrameIn, who: Facilitator, service: ServiceDep
+) -> MeetingOut:
+    """Record the opening, ground rules and goal as the meeting agreed them."""
+    return await service.record_frame(meeting_id, body.text)
 
 
 @router.post("/{meeting_id}/step")
