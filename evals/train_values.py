@@ -50,12 +50,15 @@ from agent.values.classifier import (
 
 SEED = 20230
 FOLDS = 5
-# Chosen on validation (see the module docstring): plain one-vs-rest logistic regression,
-# no weight decay, Adam, 120 epochs of mini-batches of 256, positive weight sqrt(neg/pos).
-EPOCHS = 120
+# Chosen on validation and on 5-fold cross-validation over training + validation grouped by
+# conclusion (unseen topics, like the test split): plain one-vs-rest logistic regression, no
+# weight decay, Adam, 250 epochs of mini-batches of 256, positive weight sqrt(neg/pos). A
+# 512-unit MLP was at most 0.005 better there (within seed noise) at 25x the size, so the
+# linear head ships.
+EPOCHS = 250
 LEARNING_RATE = 3e-3
 BATCH = 256
-L2 = 1e-5
+L2 = 0.0
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 
 # Touché23 column headers, in the order of VALUE_IDS.
@@ -264,8 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         oof_head[folds == f], oof_blend[folds == f] = all_scores(x[folds == f], w, b, centroids)
     th_head = tune_thresholds(y, oof_head)
     th_blend = tune_thresholds(y, oof_blend)
-    report["oof_macro_f1_head"] = macro_f1(y, oof_head >= th_head)
-    report["oof_macro_f1_blend"] = macro_f1(y, oof_blend >= th_blend)
+    # Optimistic (thresholds tuned on these very scores); kept to spot a broken run, not to report.
+    report["oof_macro_f1_head_insample_thresholds"] = macro_f1(y, oof_head >= th_head)
+    report["oof_macro_f1_blend_insample_thresholds"] = macro_f1(y, oof_blend >= th_blend)
     w, b = fit(x, y)
 
     meta = {

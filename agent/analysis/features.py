@@ -21,7 +21,7 @@ from agent.embeddings import Embedder
 from agent.models import UtteranceOut
 from agent.prompts import load_yaml
 from agent.roster import Roster
-from agent.values.classifier import VALUE_IDS, get_classifier
+from agent.values.classifier import get_classifier
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Features:
     mentions_people: list[str]
     mentions_parties: list[str]
     stems: list[str]
-    # (sentence index, value id, score) for sentences scoring above the value's threshold
+    # (sentence index, value id, margin): each sentence's strongest value, if any
     values: list[tuple[int, str, float]] = field(default_factory=list)
 
     @property
@@ -119,14 +119,7 @@ def analyse(utt: UtteranceOut, roster: Roster, embedder: Embedder) -> tuple[Feat
     others = [n for pid, n in roster.parties.items() if pid != person.party]
     spans = us_them.find_us_them(utt.text, lang, others)
 
-    clf = get_classifier()
-    scores = clf.scores(sent_vecs)
-    thresholds = clf.thresholds_for()
-    values: list[tuple[int, str, float]] = []
-    for i, row in enumerate(scores):
-        for j, p in enumerate(row):
-            if p >= thresholds[j]:
-                values.append((i, VALUE_IDS[j], round(float(p), 4)))
+    values = get_classifier().sentence_evidence(get_classifier().scores(sent_vecs))
 
     feats = Features(
         id=utt.id,

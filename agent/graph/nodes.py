@@ -17,7 +17,7 @@ from agent.reasoner.base import MeetingView
 from agent.reasoner.local import msg, short_quote
 from agent.roster import Roster
 from agent.store import repo
-from agent.values.classifier import VALUE_IDS, get_classifier
+from agent.values.classifier import get_classifier
 
 RECENT_IN_VIEW = 30
 EVIDENCE_PER_VALUE = 3
@@ -173,36 +173,48 @@ async def analyse_utterances(state: MeetingState, runtime: Runtime[AgentContext]
 
 
 async def analyse_positions(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Score the sentences of positions not seen before on the value categories."""
+    """Score the sentences of new positions on the value categories; forget replaced ones.
+
+    A replaced or withdrawn position must not live on as evidence or in the scores, so
+    when one is gone every participant's values are recomputed from the cached utterance
+    features and the current positions. Sentences addressed to a machine ("ignore
+    previous instructions") are never evidence of a value, as for utterances.
+    """
+
     ctx = runtime.context
     mid = state["meeting_id"]
     seen = set(state.get("positions_seen", []))
     with ctx.db.session() as s:
-        positions = [p for p in repo.list_positions(s, mid) if p.id not in seen]
-    if not positions:
+        current = repo.list_positions(s, mid)
+    gone = seen - {p.id for p in current}
+    positions = [p for p in current if p.id not in seen]
+    if not positions and not gone:
         return {}
     clf = get_classifier()
-    thresholds = clf.thresholds_for()
     values: dict[str, dict[str, ValueTally]] = {}
+    if gone:
+        # Start every participant from nothing, then fold in what still stands.
+        values = {pid: {} for pid in state.get("values", {})}
+        with ctx.db.session() as s:
+            cached = repo.features_between(s, mid, 1, state.get("processed_seq", 0))
+        for _vec, data in cached:
+            feats = Features.from_json(data)
+            if not feats.injection:
+                _add_value_evidence(values, feats.speaker, feats.id, feats.sentences, feats.values)
+        positions = current
     for p in positions:
         sentences = split_sentences(p.text)
         if not sentences:
             continue
         vecs = await asyncio.to_thread(ctx.embedder.passages, sentences)
-        scores = clf.scores(vecs)
-        scored = [
-            (i, VALUE_IDS[j], round(float(row[j]), 4))
-            for i, row in enumerate(scores)
-            for j in range(len(VALUE_IDS))
-            if row[j] >= thresholds[j]
-        ]
+        scored = clf.sentence_evidence(clf.scores(vecs))
         if p.participant not in values:
             values[p.participant] = {
                 k: {"score": v["score"], "n": v["n"], "evidence": list(v["evidence"])}
                 for k, v in state.get("values", {}).get(p.participant, {}).items()
             }
         _add_value_evidence(values, p.participant, f"position:{p.id}", sentences, scored)
-    return {"values": values, "positions_seen": sorted(seen | {p.id for p in positions})}
+    return {"values": values, "positions_seen": sorted(p.id for p in current)}
 
 
 async def change_step(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -296,30 +308,14 @@ async def advise_start(state: MeetingState, runtime: Runtime[AgentContext]) -> d
 
 
 def _position_digest(view: MeetingView) -> list[SuggestionItem]:
-    from agent.models import Citation
+    """Per participant: their key statements (extractive, each cited) and the parties
+    whose positions touch the same concerns (each cited with their own sentence)."""
+    from agent.embeddings import get_embedder
+    from agent.positions import digest_items
 
-    out: list[SuggestionItem] = []
-    r = view.roster
-    for p in view.positions:
-        person = r.people.get(p.participant)
-        if person is None:
-            continue
-        first = split_sentences(p.text)[:2]
-        for s in first:
-            out.append(
-                SuggestionItem(
-                    kind="position_digest",
-                    text=msg(
-                        view.language,
-                        "position_digest",
-                        name=person.name,
-                        party=r.party_name(person.party),
-                        quote=s,
-                    ),
-                    citations=[Citation(position_id=p.id, participant=p.participant, quote=s)],
-                )
-            )
-    return out
+    # The process-wide embedder: the position sentences are already in its cache,
+    # because analyse_positions embedded them.
+    return digest_items(view.positions, view.roster, get_embedder())
 
 
 async def advise_frame(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -427,6 +423,32 @@ async def advise_synthesis(state: MeetingState, runtime: Runtime[AgentContext]) 
                     ],
                 )
             )
+    if state.get("event", {}).get("kind") in ("step", "synthesize"):
+        # Arriving at the synthesis step writes the synthesis for the team's review (new
+        # utterances in this step do not: the facilitator regenerates on request). Imported
+        # here to keep the synthesis feature inside this node.
+        from agent.synthesis import engine as synthesis
+        from agent.synthesis.writer import template
+
+        report = await synthesis.generate(
+            ctx.db,
+            ctx.reasoner,
+            build_view(state, ctx, whole_transcript=True),
+            when_shared="skip",
+        )
+        summary = (
+            template(lang, "report_frozen")
+            if report is None
+            else template(
+                lang,
+                "report",
+                items=report.items,
+                added=len(report.added),
+                updated=len(report.updated),
+                conflicts=len(report.conflicts),
+            )
+        )
+        items.insert(0, SuggestionItem(kind="synthesis", text=summary))
     return _done(
         Suggestions(
             step="synthesis",
