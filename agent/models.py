@@ -192,6 +192,10 @@ class Agreement(BaseModel):
     participants: list[str]
     all_parties: bool
     evidence: list[Evidence]
+    # Which backend wrote this item ("llm", or "local" when the llm backend fell back to
+    # the local engine, which ``fallback`` then marks); None: the meeting's one backend.
+    backend: str | None = None
+    fallback: bool = False
 
 
 class DifferenceSide(BaseModel):
@@ -204,6 +208,8 @@ class Difference(BaseModel):
     id: str
     label: str
     sides: list[DifferenceSide]
+    backend: str | None = None
+    fallback: bool = False
 
 
 class Question(BaseModel):
@@ -214,6 +220,8 @@ class Question(BaseModel):
     party: str
     grounded_in: Citation
     value: str | None = None
+    backend: str | None = None
+    fallback: bool = False
 
 
 class Signal(BaseModel):

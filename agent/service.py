@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, cast
 
@@ -18,11 +18,13 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
+from agent.analysis.text import quote_in
 from agent.embeddings import Embedder, get_embedder
-from agent.errors import InvalidInput
+from agent.errors import InvalidInput, ModelError, NotFound
 from agent.graph.builder import build_graph
 from agent.graph.nodes import build_view
 from agent.graph.state import AgentContext, Event, MeetingState
+from agent.llm.events import ConsultEvent
 from agent.models import (
     STEPS,
     Agreement,
@@ -42,9 +44,18 @@ from agent.models import (
 )
 from agent.reasoner.base import MeetingView, Reasoner
 from agent.reasoner.local import LocalReasoner
+from agent.retrieval import (
+    Passage,
+    PositionIndex,
+    embedding_function,
+    positions_by_meeting,
+    text_sha,
+)
 from agent.settings import Settings
 from agent.store import repo
 from agent.store.db import Database
+from agent.synthesis import engine as synthesis
+from agent.synthesis.models import ItemPatch, RegenerationReport, SynthesisItemOut, SynthesisOut
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +69,30 @@ class MeetingService:
         graph: CompiledStateGraph[Any, Any, Any, Any],
         embedder: Embedder,
         reasoner: Reasoner,
+        index: PositionIndex | None = None,
+        retrieval_per_author: int = 2,
     ) -> None:
         self.db = db
         self.graph = graph
         self.context = AgentContext(db=db, embedder=embedder, reasoner=reasoner)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # The position index is derived from the store. Its writes take a lock of their own
+        # (after the meeting lock, never before), so a retrieval that must repair the index
+        # can run while an event holds the meeting lock.
+        self.index = index
+        self.retrieval_per_author = retrieval_per_author
+        self._index_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._stale_index: set[str] = set()
 
     @property
     def backend(self) -> str:
         return self.context.reasoner.name
+
+    @property
+    def model(self) -> str | None:
+        """The model of the llm backend, None for the local engine."""
+        model = getattr(self.context.reasoner, "model", None)
+        return str(model) if model else None
 
     # ---- graph plumbing ---------------------------------------------------------------
 
@@ -182,21 +208,195 @@ class MeetingService:
         filename: str | None = None,
         media_type: str | None = None,
     ) -> PositionOut:
-        """Store a participant's position and let the agent read it."""
+        """Store a participant's first position, index it, and let the agent read it.
+
+        A participant has one current position; a second one is :meth:`replace_position`
+        (Conflict here). Raises Conflict once the facilitator has locked positions.
+        """
         async with self._locks[meeting_id]:
             with self.db.session() as s:
                 pos = repo.add_position(s, meeting_id, participant_id, text, filename, media_type)
-                repo.audit(
-                    s, meeting_id, "participant", participant_id, "position.add", {"id": pos.id}
-                )
+            await self._reindex(meeting_id, add=pos)
             await self._run(meeting_id, {"kind": "positions"})
         return pos
+
+    async def replace_position(
+        self,
+        meeting_id: str,
+        participant_id: str,
+        text: str,
+        filename: str | None = None,
+        media_type: str | None = None,
+    ) -> tuple[PositionOut, str | None]:
+        """Replace the participant's position (or store a first one) as a new version.
+
+        The caller parses and checks the new text first, so a failed upload never gets
+        here and the old position stays. Returns the new position and the replaced id.
+        """
+        async with self._locks[meeting_id]:
+            with self.db.session() as s:
+                pos, old = repo.replace_position(
+                    s, meeting_id, participant_id, text, filename, media_type
+                )
+            await self._reindex(meeting_id, add=pos, remove=old)
+            await self._run(meeting_id, {"kind": "positions"})
+        return pos, old
+
+    async def withdraw_position(self, meeting_id: str, participant_id: str) -> str:
+        """Withdraw the participant's position: text, chunks and vectors. Returns its id."""
+        async with self._locks[meeting_id]:
+            with self.db.session() as s:
+                pid = repo.withdraw_position(s, meeting_id, participant_id)
+            await self._reindex(meeting_id, remove=pid)
+            await self._run(meeting_id, {"kind": "positions"})
+        return pid
+
+    async def lock_positions(self, meeting_id: str, actor: str | None = None) -> MeetingOut:
+        """Close positions for changes (the facilitator's call); idempotent."""
+        async with self._locks[meeting_id]:
+            with self.db.session() as s:
+                if repo.lock_positions(s, meeting_id):
+                    repo.audit(s, meeting_id, "facilitator", actor, "positions.lock", {})
+        return self.get_meeting(meeting_id)
 
     def list_positions(
         self, meeting_id: str, participant_id: str | None = None
     ) -> list[PositionOut]:
         with self.db.session() as s:
             return repo.list_positions(s, meeting_id, participant_id)
+
+    def get_position(self, meeting_id: str, position_id: str) -> PositionOut:
+        """A current position by id; NotFound says when it was replaced or withdrawn."""
+        with self.db.session() as s:
+            repo.get_meeting_row(s, meeting_id)
+            pos = repo.get_position(s, meeting_id, position_id)
+            if pos is not None:
+                return pos
+            fate = repo.position_fate(s, meeting_id, position_id)
+        if fate and fate[0] == "replaced":
+            raise NotFound(f"position {position_id!r} was replaced by {fate[1]}")
+        if fate:
+            raise NotFound(f"position {position_id!r} was withdrawn")
+        raise NotFound(f"position {position_id!r} not found in this meeting")
+
+    async def retrieve(
+        self, meeting_id: str, query: str, k: int = 5, per_author: int | None = None
+    ) -> list[Passage]:
+        """Position passages of this meeting closest to ``query``, best first.
+
+        At most ``per_author`` passages (default: the setting) come from one participant.
+        Every passage is checked against the store before it is returned: its position is
+        current and its quote occurs verbatim in the stored text. A hit that fails the
+        check marks the index stale; it is repaired and the search runs once more. Do not
+        call this while holding the meeting's lock (it may take the index lock).
+        """
+        if not query.strip():
+            raise InvalidInput("query must not be empty")
+        if not 1 <= k <= 50:
+            raise InvalidInput("k must be between 1 and 50")
+        cap = per_author or self.retrieval_per_author
+        meeting = self.get_meeting(meeting_id)  # 404 first
+        if self.index is None:
+            return []
+        party_of = {p.id: p.party for p in meeting.participants}
+        for attempt in range(2):
+            if meeting_id in self._stale_index:
+                await self._repair_index(meeting_id)
+            current = {p.id: p for p in self.list_positions(meeting_id)}
+            if not current:
+                return []
+            try:
+                hits = await asyncio.to_thread(self.index.search, meeting_id, query, k, cap)
+            except ModelError:
+                raise  # the embeddings endpoint failed: a rebuild would fail the same way
+            except Exception:
+                if attempt == 1:
+                    raise
+                log.exception("position index of meeting %s failed a search", meeting_id)
+                self._stale_index.add(meeting_id)
+                continue
+            passages: list[Passage] = []
+            for h in hits:
+                p = current.get(h.position_id)
+                if (
+                    p is None
+                    or h.text_sha != text_sha(p.text)
+                    or p.participant != h.participant
+                    or not quote_in(h.text, p.text)
+                ):
+                    self._stale_index.add(meeting_id)
+                    continue
+                passages.append(
+                    Passage(
+                        position_id=h.position_id,
+                        participant=h.participant,
+                        party=party_of.get(h.participant, ""),
+                        quote=h.text,
+                        start=h.start,
+                        end=h.end,
+                        score=h.score,
+                    )
+                )
+            if meeting_id not in self._stale_index or attempt == 1:
+                return passages
+        return passages
+
+    async def _reindex(
+        self, meeting_id: str, add: PositionOut | None = None, remove: str | None = None
+    ) -> None:
+        """Bring the index in step with a change that the store has already committed.
+
+        The store is the truth: an index failure does not undo the participant's upload.
+        It marks the meeting's index stale, and the next retrieval or start rebuilds it.
+        """
+        if self.index is None:
+            return
+        index = self.index
+        async with self._index_locks[meeting_id]:
+            try:
+                if remove:
+                    await asyncio.to_thread(index.remove_position, meeting_id, remove)
+                if add:
+                    prepared = await asyncio.to_thread(index.prepare, add)
+                    await asyncio.to_thread(index.put, meeting_id, prepared)
+            except Exception:
+                log.exception(
+                    "position index of meeting %s could not be updated; it will be rebuilt",
+                    meeting_id,
+                )
+                self._stale_index.add(meeting_id)
+
+    async def _repair_index(self, meeting_id: str) -> None:
+        if self.index is None:
+            return
+        index = self.index
+        async with self._index_locks[meeting_id]:
+            if meeting_id not in self._stale_index:
+                return  # another caller repaired it while we waited
+            positions = self.list_positions(meeting_id)
+            log.warning(
+                "position index of meeting %s is out of step with the store: rebuilding it "
+                "(%d position(s))",
+                meeting_id,
+                len(positions),
+            )
+            await asyncio.to_thread(index.rebuild_meeting, meeting_id, positions)
+            self._stale_index.discard(meeting_id)
+
+    async def resume_positions(self) -> int:
+        """Let the agent read positions stored but not yet analysed (after a crash)."""
+        with self.db.session() as s:
+            meeting_ids = repo.list_meeting_ids(s)
+        caught_up = 0
+        for mid in meeting_ids:
+            seen = set((await self._state(mid)).get("positions_seen", []))
+            current = {p.id for p in self.list_positions(mid)}
+            if seen != current:
+                log.warning("meeting %s: analysing changed positions", mid)
+                async with self._locks[mid]:
+                    await self._run(mid, {"kind": "positions"})
+                caught_up += 1
+        return caught_up
 
     # ---- advice ------------------------------------------------------------------------------
 
@@ -217,9 +417,43 @@ class MeetingService:
         self.get_meeting(meeting_id)
         async with self._locks[meeting_id]:
             state = await self._run(meeting_id, {"kind": "consult", "question": question})
-        answer = ConsultAnswer.model_validate(state["consult"])
-        answer.backend = self.backend
-        return answer
+        # The reasoner says which backend answered: the llm backend's answer is "local"
+        # with ``fallback`` set when the local engine had to step in.
+        return ConsultAnswer.model_validate(state["consult"])
+
+    async def consult_stream(
+        self, meeting_id: str, question: str
+    ) -> AsyncGenerator[ConsultEvent, None]:
+        """The consult answer as events (``started``, ``progress``..., ``answer``).
+
+        Validates the question and the meeting before the first event, so a caller mistake
+        is a plain 4xx. The answer is not checkpointed (``consult`` is): a stream reads a
+        snapshot of the meeting and holds no lock while the model writes, so the transcript
+        keeps flowing. Closing the iterator cancels the model call upstream.
+        """
+        if not question.strip():
+            raise InvalidInput("question must not be empty")
+        view = await self._view(meeting_id)
+        return self._consult_events(view, question)
+
+    async def _consult_events(
+        self, view: MeetingView, question: str
+    ) -> AsyncGenerator[ConsultEvent, None]:
+        stream = getattr(self.context.reasoner, "answer_stream", None)
+        if stream is None:
+            yield ConsultEvent(kind="started", backend=self.backend)
+            yield ConsultEvent(
+                kind="answer", answer=await self.context.reasoner.answer(view, question)
+            )
+            return
+        async for event in stream(view, question):
+            yield event
+
+    def llm_usage(self, meeting_id: str) -> dict[str, int]:
+        """Tokens and outcomes the llm backend recorded for a meeting (zeros when local)."""
+        with self.db.session() as s:
+            repo.get_meeting_row(s, meeting_id)
+            return repo.llm_usage(s, meeting_id)
 
     async def agreements(self, meeting_id: str) -> tuple[list[Agreement], list[Difference]]:
         return await self.context.reasoner.describe_agreements(await self._view(meeting_id))
@@ -247,6 +481,51 @@ class MeetingService:
     async def signals(self, meeting_id: str) -> list[Signal]:
         return await self.context.reasoner.signals(await self._view(meeting_id))
 
+    # ---- synthesis ------------------------------------------------------------------------------
+
+    async def generate_synthesis(
+        self, meeting_id: str, role: str = "facilitator", by: str | None = None
+    ) -> RegenerationReport:
+        """Write the synthesis now, in any step, and merge it with the team's review so far."""
+        self.get_meeting(meeting_id)
+        async with self._locks[meeting_id]:
+            state = await self._state(meeting_id)
+            view = build_view(state, self.context, whole_transcript=True)
+            report = await synthesis.generate(
+                self.db, self.context.reasoner, view, role=role, by=by
+            )
+        assert report is not None  # "raise" when shared, never None
+        return report
+
+    def get_synthesis(self, meeting_id: str, audience: synthesis.Audience = "team") -> SynthesisOut:
+        """The synthesis as ``audience`` may see it (participants: approved and shared only)."""
+        with self.db.session() as s:
+            return synthesis.read(s, meeting_id, audience)
+
+    async def review_synthesis_item(
+        self, meeting_id: str, item_id: str, patch: ItemPatch, role: str
+    ) -> SynthesisItemOut:
+        """Accept, edit, reject, reopen or comment on one item."""
+        async with self._locks[meeting_id]:
+            with self.db.session() as s:
+                return synthesis.review(s, meeting_id, item_id, patch, role)
+
+    async def share_synthesis(self, meeting_id: str, shared: bool = True) -> SynthesisOut:
+        """Share the approved synthesis with the participants, or stop sharing it."""
+        async with self._locks[meeting_id]:
+            with self.db.session() as s:
+                return synthesis.share(s, meeting_id, shared, "facilitator")
+
+    def export_synthesis(
+        self,
+        meeting_id: str,
+        fmt: synthesis.ExportFormat,
+        audience: synthesis.Audience = "team",
+    ) -> synthesis.ExportFile:
+        """The synthesis as a Markdown or DOCX file; a draft until it is approved."""
+        with self.db.session() as s:
+            return synthesis.export(s, meeting_id, fmt, audience)
+
     # ---- recovery -------------------------------------------------------------------------------
 
     async def resume(self) -> int:
@@ -270,6 +549,33 @@ class MeetingService:
         return caught_up
 
 
+class _StoreUsageSink:
+    """Persists the llm backend's usage per meeting in the store (counts only)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def load(self, meeting_id: str) -> dict[str, int]:
+        with self.db.session() as s:
+            return repo.llm_usage(s, meeting_id)
+
+    def add(self, meeting_id: str, delta: dict[str, int]) -> None:
+        with self.db.session() as s:
+            repo.add_llm_usage(s, meeting_id, delta)
+
+
+async def _default_reasoner(settings: Settings, db: Database, stack: AsyncExitStack) -> Reasoner:
+    """The local engine, or the llm backend when a model is configured."""
+    if not settings.llm_enabled:
+        return LocalReasoner()
+    from agent.reasoner.llm import LLMReasoner
+
+    reasoner = LLMReasoner.from_settings(settings, sink=_StoreUsageSink(db))
+    stack.push_async_callback(reasoner.aclose)
+    log.info("llm backend: model %s", reasoner.model)
+    return reasoner
+
+
 @asynccontextmanager
 async def open_service(
     settings: Settings,
@@ -287,11 +593,26 @@ async def open_service(
             checkpointer = await stack.enter_async_context(
                 AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path))
             )
+        embedder = get_embedder()
+        index = PositionIndex(
+            settings.chroma_path, embedding_function(settings, embedder), settings.chunk_chars
+        )
+        stack.callback(index.close)
+        # A missing, corrupt or out-of-date index is rebuilt from the store (and logged).
+        await asyncio.to_thread(index.ensure, lambda: positions_by_meeting(db))
+        if reasoner is not None:
+            # An injected llm backend records its usage in this store too.
+            ledger = getattr(reasoner, "ledger", None)
+            if ledger is not None and getattr(ledger, "sink", True) is None:
+                ledger.sink = _StoreUsageSink(db)
         service = MeetingService(
             db=db,
             graph=build_graph(checkpointer),
-            embedder=get_embedder(),
-            reasoner=reasoner or LocalReasoner(),
+            embedder=embedder,
+            reasoner=reasoner or await _default_reasoner(settings, db, stack),
+            index=index,
+            retrieval_per_author=settings.retrieval_per_author,
         )
         await service.resume()
+        await service.resume_positions()
         yield service

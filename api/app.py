@@ -8,25 +8,27 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from agent.reasoner.base import Reasoner
 from agent.service import open_service
 from agent.settings import Settings, get_settings
 from api import errors
 from api.deps import ServiceDep
 from api.limits import BodySizeLimit
-from api.routes import meetings, transcript
+from api.routes import consult_stream, meetings, positions, synthesis, transcript
 from api.schemas import Health
 from rondetafel import __version__
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """An app bound to ``settings`` (default: the environment's)."""
+def create_app(settings: Settings | None = None, reasoner: Reasoner | None = None) -> FastAPI:
+    """An app bound to ``settings`` (default: the environment's). ``reasoner`` replaces the
+    one the settings describe (tests inject a scripted llm backend this way)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_service(settings) as service:
+        async with open_service(settings, reasoner=reasoner) as service:
             app.state.service = service
             app.state.settings = settings
             log.info("rondetafel ready: data in %s, backend %s", settings.data_dir, service.backend)
@@ -46,11 +48,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(meetings.router)
+    app.include_router(consult_stream.router)
+    app.include_router(positions.router)
     app.include_router(transcript.router)
+    app.include_router(synthesis.router)
 
     @app.get("/health", tags=["health"])
     async def health(service: ServiceDep) -> Health:
         """Which backend and model are active. No token needed, no secrets shown."""
-        return Health(status="ok", backend=service.backend, model=None, version=__version__)
+        return Health(
+            status="ok", backend=service.backend, model=service.model, version=__version__
+        )
 
     return app

@@ -118,7 +118,7 @@ def eval_(
 
 @app.command()
 def bench(
-    name: Annotated[str, typer.Argument(help="values | agreement | polarity | speed")],
+    name: Annotated[str, typer.Argument(help="values | agreement | polarity | speed | positions")],
     data: Annotated[
         Path | None,
         typer.Option(
@@ -145,6 +145,19 @@ def bench(
     typer.echo(text)
     if json_out:
         json_out.write_text(text + "\n", encoding="utf-8")
+
+
+@app.command()
+def reindex(data_dir: DataDir = None) -> None:
+    """Rebuild the position index (chromadb) from the store. Stop the server first."""
+    from agent.retrieval import reindex as rebuild
+
+    settings = _settings(data_dir)
+    report = rebuild(settings)
+    typer.echo(
+        f"position index rebuilt at {settings.chroma_path}: {report.positions} position(s) "
+        f"in {report.rebuilt_meetings} meeting(s), {report.chunks} chunk(s)"
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry

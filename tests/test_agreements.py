@@ -151,3 +151,24 @@ def test_one_by_one_equals_batch(client: TestClient) -> None:
         single = _feed(client, mid_b, h_b, [line])
     assert single == batch
     assert batch["agreements"], "the fixture should produce at least one point"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "It is a good idea to build more nuclear power plants.",
+            "It is NOT a good idea to build more nuclear power plants.",
+        ),
+        (
+            "It is NOT a good idea to build more nuclear power plants.",
+            "It is a good idea to build more nuclear power plants.",
+        ),
+    ],
+)
+def test_a_restatement_with_flipped_polarity_is_not_agreement(
+    client: TestClient, first: str, second: str
+) -> None:
+    mid, h = _meeting(client, "en")
+    out = _feed(client, mid, h, [("anna", first), ("noor", second)])
+    assert out["agreements"] == []

@@ -52,3 +52,10 @@ def test_stopword_lists_load_per_language() -> None:
     assert "het" in stopwords("nl") and "het" not in stopwords("en")
     assert "the" in stopwords("en")
     assert stopwords("fr") == frozenset()
+
+
+def test_yaml_words_that_look_like_booleans_stay_words() -> None:
+    # "no", "on" and "yes" would be read as booleans by a plain YAML loader.
+    english = stopwords("en")
+    assert {"no", "on", "yes"} <= english
+    assert "False" not in english and "True" not in english

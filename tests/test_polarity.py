@@ -56,6 +56,15 @@ DISAGREEMENTS = [
     ("en", "Exactly the opposite, I think."),
     ("en", "I only partly agree."),
     ("en", "Nobody here agrees with that."),
+    # Negated forms of the support / consent cues.
+    ("nl", "Dat steun ik niet."),
+    ("nl", "Dat onderschrijf ik niet."),
+    ("nl", "Ik kan me daar niet in vinden."),
+    ("nl", "Dat lijkt me geen goed idee."),
+    ("nl", "Dat is jouw mening, niet die van de cliëntenraad."),
+    ("en", "I wouldn't support that."),
+    ("en", "Nobody would support that."),
+    ("en", "That's just your opinion."),
     # A Dutch speaker in an English meeting, and the other way round.
     ("en", "Daar ben ik het niet mee eens."),
     ("nl", "I don't agree, sorry."),
@@ -121,6 +130,175 @@ def test_concession_before_agreement_keeps_agreement() -> None:
     assert reading.stance is Stance.AGREE
 
 
+# A condition or an addition in a later sentence keeps the agreement; a contrast that opens
+# a later sentence, or a contrast adverb or caveat anywhere after the agreement, takes it
+# back. Conditions in the agreement's own sentence keep it too.
+
+CONDITIONS_KEEP_AGREEMENT = [
+    ("nl", "Eens, eerst verkennen en vandaag niets besluiten. Mits het ook echt verkennen is."),
+    ("nl", "Daar sluit ik me bij aan. Alleen lukt dat niet zonder genoeg bevoegde docenten."),
+    ("nl", "Klopt, alleen als het budget er ook echt is."),
+    ("nl", "Eens, zolang het gemeten wordt."),
+    ("nl", "Dat steun ik. En dus moeten de teams meepraten."),
+    ("en", "Agreed. Provided that we review it after a year."),
+    ("en", "I agree, as long as the nights stay safe."),
+    ("en", "I agree. Plus we should ask the ward sisters."),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), CONDITIONS_KEEP_AGREEMENT)
+def test_condition_or_addition_keeps_agreement(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert not reading.contrast, reading
+    assert reading.stance is Stance.AGREE
+    assert responds_in_agreement(text, language)
+
+
+CONTRASTS_TAKE_BACK = [
+    # In the agreement's own sentence.
+    ("nl", "Ja, cijfers zijn belangrijk, maar achter elke opleiding zitten studenten."),
+    ("en", "Yes, the figures matter, but I don't think that's the problem."),
+    # Opening a later sentence.
+    ("nl", "Eens. Maar dat lukt niet zonder extra geld."),
+    ("nl", "Klopt. Alleen vergeten we de leerlingen."),
+    ("nl", "Eens. Toch denk ik dat het te snel gaat."),
+    ("nl", "Eens. En toch twijfel ik."),
+    ("en", "I agree. But it won't work without more money."),
+    ("en", "Agreed. Yet the numbers don't add up."),
+    ("en", "Agreed. And yet I worry."),
+    # A contrast adverb or a caveat anywhere after the agreement.
+    ("nl", "Eens. Het is echter te duur."),
+    ("nl", "Eens. Ik heb wel één kanttekening: het is duur."),
+    ("en", "I agree. The cost, however, is too high."),
+    ("en", "Agreed. It'll be hard to staff though."),
+    # An exception is no condition: it carves something out.
+    ("nl", "Eens, tenzij het meer kost."),
+    ("en", "I agree, unless it costs more."),
+    # "but only if" opens with "but".
+    ("en", "Yes, but only if we keep the budget."),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), CONTRASTS_TAKE_BACK)
+def test_contrast_takes_agreement_back_across_sentences(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.contrast, reading
+    assert reading.stance is Stance.DISAGREE
+    assert not responds_in_agreement(text, language)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("nl", "Klopt. Dan is het geen extra taak meer, maar gewoon ons werk."),
+        ("nl", "Terecht. Ze krijgen het concept, maar ik neem mee dat jullie eerder willen."),
+        ("en", "Agreed. It's not about the money but about the nights."),
+    ],
+)
+def test_contrast_inside_a_later_sentence_is_content(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert not reading.contrast, reading
+    assert reading.stance is Stance.AGREE
+
+
+def test_agreement_right_after_a_contrast_takes_the_contrast_back() -> None:
+    assert responds_in_agreement("It's expensive, but I do agree.", "en")
+    assert responds_in_agreement("Ik heb het niet gezegd, maar ik ben het er wel mee eens.", "nl")
+    # ...but not a negated one.
+    assert read_polarity("Ja, maar ik ben het er niet mee eens.", "nl").stance is Stance.DISAGREE
+
+
+# --------------------------------------------------------------------------- negations
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("nl", "Dat steun ik volledig. Niet weer een korting die van bovenaf wordt opgelegd."),
+        ("nl", "Eens. Ik ben hier om te luisteren, niet om al iets te besluiten."),
+        ("nl", "Ik ook. Vanuit de gemeente als geheel, niet vanuit mijn afdeling."),
+        ("en", "Agreed. All our children, not just mine."),
+        ("en", "I agree with Grace. The residents should be in the room, not just us."),
+        ("en", "Fine by me. No decisions today, just listening."),
+        ("en", "I agree with that. No saving is worth a ward that isn't safe."),
+        ("nl", "Klopt helemaal. Niet weer een korting van bovenaf."),
+    ],
+)
+def test_content_negation_later_in_the_turn_is_no_answer(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.disagree_cues == (), reading
+    assert reading.stance is Stance.AGREE
+    assert reading.negations >= 1
+    assert responds_in_agreement(text, language)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("nl", "We redeneren vanuit de kinderen, niet vanuit de eigen afdeling."),
+        ("nl", "Voor ons is zorg belangrijk. Niet iedereen heeft een auto."),
+        ("en", "We think about all eight schools, not just our own."),
+        ("en", "No decisions tonight suits me."),
+    ],
+)
+def test_content_negation_in_a_statement_is_neutral(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.stance is Stance.NEUTRAL, reading
+    assert reading.disagree_cues == ()
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        # A negation at the start of the turn answers what came before: the safe side.
+        ("nl", "Niet weer een korting van bovenaf!"),
+        ("nl", "Niet echt."),
+        ("nl", "Nou, helemaal niet."),
+        ("nl", "Ja, nee, dat gaat niet werken."),
+        ("nl", "Dat hoor ik. Nee, dat denk ik niet."),
+        ("en", "Not like that."),
+        ("en", "No, it doesn't."),
+        ("en", "No it isn't."),
+        ("en", "Yeah. No, that won't work."),
+        # Unpunctuated transcripts give no sign of a determiner: "no" stays an answer.
+        ("en", "no total"),
+        ("en", "uh no we grabbed most of it"),
+        # A negation aimed at the proposal itself, also later in the turn.
+        ("nl", "Eens dat het anders moet. Niet op deze manier."),
+        ("en", "Agreed it matters. Not like this."),
+    ],
+)
+def test_response_negations_still_disagree(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.stance is Stance.DISAGREE, reading
+    assert not responds_in_agreement(text, language)
+
+
+# --------------------------------------------------------------------------- questions
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("nl", "Klopt dat?"),
+        ("nl", "Ik noteer ze allebei. Zijn we het eens over deze spelregels?"),
+        ("en", "Do you agree?"),
+        ("en", "Could we also agree that teams decide their own days?"),
+    ],
+)
+def test_agree_cue_in_a_question_is_no_agreement(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.agree_cues == (), reading
+    assert reading.stance is Stance.NEUTRAL
+    assert not responds_in_agreement(text, language)
+
+
+def test_agree_cue_in_a_question_still_makes_ja_maar() -> None:
+    reading = read_polarity("Ja, maar wat kost dat dan?", "nl")
+    assert reading.contrast
+    assert reading.stance is Stance.DISAGREE
+
+
 # --------------------------------------------------------------------------- sarcasm
 
 
@@ -135,6 +313,9 @@ def test_concession_before_agreement_keeps_agreement() -> None:
         ("en", "Wonderful, just what we need: more forms."),
         ("en", "Sure, whatever."),
         ("nl", "Goh, wat een verrassing, weer bezuinigen."),
+        ("nl", "Ja hoor, nóg een nieuwe onderwijsvisie."),
+        ("nl", "Mooi plan hoor. Dan mogen wij zeker ook nog de nieuwe mensen inwerken."),
+        ("nl", "Ja, doei."),
     ],
 )
 def test_sarcasm_is_never_agreement(language: str, text: str) -> None:
@@ -148,6 +329,17 @@ def test_plain_ja_hoor_and_yeah_right_without_irony_marker() -> None:
     # Without a marker of irony these are ordinary assent in transcripts.
     assert not read_polarity("Ja hoor, dat kan.", "nl").sarcasm
     assert not read_polarity("yeah right", "en").sarcasm
+    # "dag" ends a sentence about every day, it says no goodbye.
+    assert not read_polarity("Dat doen we in het sociaal domein elke dag.", "nl").sarcasm
+    assert not read_polarity("Mag ik dan zeker ook nog iets zeggen?", "nl").sarcasm
+
+
+def test_adverbs_that_look_like_agree_cues() -> None:
+    # "Juist daarom", "Right now", "wat ik ook hoor": no agreement.
+    assert read_polarity("Juist daarom wil ik het anders doen.", "nl").agree_cues == ()
+    assert read_polarity("Right now the panel is asked afterwards.", "en").agree_cues == ()
+    assert read_polarity("Wat ik ook belangrijk vind: zelf bepalen.", "nl").agree_cues == ()
+    assert read_polarity("Daarom zie ik ook kansen.", "nl").agree_cues == ()
 
 
 # --------------------------------------------------------------------------- agreement
@@ -165,6 +357,34 @@ AGREEMENTS = [
     ("en", "Absolutely."),
     ("en", "I couldn't agree more."),
     ("en", "Building on what Karim said, the workload is the real issue."),
+    # Support, consent and verdict phrasings.
+    ("nl", "Dat steun ik volledig."),
+    ("nl", "Daar kan ik me in vinden."),
+    ("nl", "Ik kan me daar helemaal in vinden."),
+    ("nl", "Helemaal mee eens."),
+    ("nl", "Dat onderschrijf ik."),
+    ("nl", "Dat zie ik ook zo."),
+    ("nl", "Mee eens."),
+    ("nl", "Klopt helemaal."),
+    ("nl", "Precies wat ik bedoel."),
+    ("nl", "Dat kan ik alleen maar bevestigen."),
+    ("nl", "Van mij mag het."),
+    ("nl", "Dat lijkt me precies goed."),
+    ("nl", "Vanuit de inwoner denken vind ik goed."),
+    ("nl", "Dat vind ik geen slecht idee."),
+    ("nl", "Voor mij ook."),
+    ("en", "I'm with Anna on this."),
+    ("en", "I'd second that."),
+    ("en", "Fully agree."),
+    ("en", "Couldn't agree more."),
+    ("en", "Completely agree, Claire."),
+    ("en", "I'd support that."),
+    ("en", "The board would support that too."),
+    ("en", "I'd back Patricia on that."),
+    ("en", "That works for me."),
+    ("en", "That suits me."),
+    ("en", "So do I."),
+    ("en", "That's what we see on the wards every day."),
 ]
 
 
@@ -236,6 +456,42 @@ def test_reference_cue_english_and_self_reference() -> None:
     assert [c.kind for c in reading.agree_cues] == ["reference"]
     # "zoals ik al zei" quotes yourself: not a reference to someone else.
     assert read_polarity("Zoals ik al zei, de werkdruk is te hoog.", "nl").agree_cues == ()
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        # A thinking verb or pronoun is no name: "think that's right" is no "X's right".
+        ("en", "I don't think that's right."),
+        ("en", "I don't think he is right."),
+        ("en", "I doubt Anna's right."),
+        ("en", "I have a problem with what Anna said."),
+        ("nl", "Ik heb moeite met wat Noor zei."),
+    ],
+)
+def test_reference_lookalikes_in_a_disagreement(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.stance is Stance.DISAGREE, reading
+    assert not responds_in_agreement(text, language)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "I'm worried about what Anna said."),
+        ("nl", "Ik schrok van wat Noor zei."),
+    ],
+)
+def test_what_someone_said_is_no_endorsement_by_itself(language: str, text: str) -> None:
+    assert read_polarity(text, language).agree_cues == ()
+    assert read_polarity("Exactly what Rajesh says.", "en").stance is Stance.AGREE
+    assert read_polarity("Precies wat Noor zei.", "nl").stance is Stance.AGREE
+
+
+def test_doubting_ones_own_words_is_no_disagreement() -> None:
+    text = "Yes, I don't think I said it, but I do agree."
+    assert responds_in_agreement(text, "en")
+    assert read_polarity("I don't think we can afford it.", "en").stance is Stance.DISAGREE
 
 
 def test_contrasting_reference_is_disagreement() -> None:

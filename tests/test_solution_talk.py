@@ -114,3 +114,49 @@ def test_mentions_action_is_framing_blind() -> None:
     assert mentions_action("Wat betekent de bezuiniging voor jou?", "nl")
     assert not mentions_action("Wat betekent goede begeleiding voor jou?", "nl")
     assert not mentions_action("We want a balanced budget.", "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # Moving, converting and adding capacity are concrete actions.
+        ("Dan moeten we gewoon de administratie naar het hoofdkantoor verplaatsen.", "nl"),
+        ("We moeten de dagbesteding ombouwen tot een wijkcentrum.", "nl"),
+        ("Gewoon drie extra planners erbij nemen.", "nl"),
+        ("Laten we thuiswerken verplicht stellen voor iedereen.", "nl"),
+        # A process word in a later clause does not make a proposal about the talk.
+        ("Laten we gewoon één methode kiezen, dan hoeft niet iedereen het zelf te doen.", "nl"),
+        # "Dan ... toch gewoon ...?" poses a proposal as obvious.
+        ("Dan huren we toch gewoon een extra bus in?", "nl"),
+        ("Let's make overtime compulsory for the senior staff.", "en"),
+        ("Let's just make three office days mandatory for everyone.", "en"),
+        # "Just" + any verb + object opens a command.
+        ("Just tie the bonus to the office days.", "en"),
+        ("Just move the whole team to the second floor.", "en"),
+    ],
+)
+def test_more_solution_phrasings_are_flagged(text: str, language: str) -> None:
+    assert detect_solution_talk(text, language) is not None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Laten we eerlijk zijn over wat er op het spel staat.", "nl"),
+        ("Ik zou het heel moeilijk vinden om de locatie te sluiten.", "nl"),
+        ("Dan ben je toch gewoon niet bereikbaar?", "nl"),
+        ("Kunnen we niet gewoon eerst horen wat iedereen belangrijk vindt?", "nl"),
+        ("Wat betekent het voor jou als we de afdeling verplaatsen?", "nl"),
+        # "lets" is not "let's".
+        ("Staying in one place is what lets them settle.", "en"),
+        ("Let's be honest about what's at stake.", "en"),
+        ("Let us know what you think.", "en"),
+        # Reluctance is not a proposal.
+        ("But I'd find it very hard to close the home.", "en"),
+        ("Just imagine the impact on the children.", "en"),
+        ("Just to be clear, I'm not against change.", "en"),
+        ("Can we just take a moment to hear each other?", "en"),
+    ],
+)
+def test_more_non_solutions_are_not_flagged(text: str, language: str) -> None:
+    assert detect_solution_talk(text, language) is None, text

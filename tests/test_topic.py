@@ -25,6 +25,19 @@ from agent.analysis.topic import detect_sector, judge_topic, missing_parties
             "Een nieuw roostermodel passend bij de onderwijsvisie",
             "nl",
         ),
+        # A change in how people work outweighs the practical word inside it.
+        (
+            "change",
+            "Introducing self-rostering on the wards",
+            "Understand what each group values before the wards move to self-rostering",
+            "en",
+        ),
+        (
+            "change",
+            "Zelfroosteren op de afdelingen",
+            "Verkennen wat de invoering van zelfroosteren voor ieder betekent",
+            "nl",
+        ),
     ],
 )
 def test_suitable_topics(kind: str, title: str, goal: str, language: str) -> None:
@@ -42,6 +55,10 @@ def test_suitable_topics(kind: str, title: str, goal: str, language: str) -> Non
         ("operational", "Teamoverleg", "Afspraken maken", "nl"),
         ("budget", "Budget nieuwe koffieautomaat", "Kiezen welke koffieautomaat we kopen", "nl"),
         ("budget", "Holiday rota budget", "Settle the holiday rota for summer", "en"),
+        # "Introducing" a practical thing is still a practical matter.
+        ("change", "Introducing a new coffee machine", "Pick the machine for the canteen", "en"),
+        ("change", "Nieuw rooster", "De invoering van een nieuw dienstrooster", "nl"),
+        ("operational", "Introducing self-rostering", "Agree how the rota app is used", "en"),
     ],
 )
 def test_unsuitable_topics(kind: str, title: str, goal: str, language: str) -> None:
@@ -128,3 +145,92 @@ def test_usual_seat_takes_the_word_the_texts_use() -> None:
 def test_nothing_known_gives_nothing() -> None:
     assert missing_parties(["Team A"], [("u1", "Goedemorgen allemaal.")], "nl") == []
     assert detect_sector(["Team A"], [], "") is None
+
+
+def _absent(present: list[str], texts: list[tuple[str, str]], language: str) -> list[str]:
+    return [m.name for m in missing_parties(present, texts, language) if m.absent_said]
+
+
+@pytest.mark.parametrize(
+    ("present", "texts", "language", "stems"),
+    [
+        # Absence phrasing, singular and plural, subject before or after the verb.
+        (
+            ["Directie", "Ondernemingsraad"],
+            [("u1", "Maar de vakbond zit hier niet.")],
+            "nl",
+            ["vakbond"],
+        ),
+        (
+            ["College van Bestuur"],
+            [("u1", "Zonder het werkveld aan tafel weten we het niet.")],
+            "nl",
+            ["werkveld"],
+        ),
+        (
+            ["Raad van Bestuur"],
+            [("u1", "Mee eens, de huisartsen en de ambulancedienst horen bij dit gesprek.")],
+            "nl",
+            ["huisarts", "ambulance"],
+        ),
+        (
+            ["Raad van Bestuur"],
+            [("u1", "De huisarts uit de regio zit hier niet.")],
+            "nl",
+            ["huisarts"],
+        ),
+        (["Bestuur"], [("u1", "Vandaag zitten de huurders hier niet.")], "nl", ["huurder"]),
+        (["Bestuur"], [("u1", "Niemand van de huurders zit hier.")], "nl", ["huurder"]),
+        (["Bestuur"], [("u1", "De kinderopvang had hier moeten zitten.")], "nl", ["kinderopvang"]),
+        (["Board"], [("u1", "But the leaseholders aren't here.")], "en", ["leaseholder"]),
+        (["Board"], [("u1", "The PhD candidates should be at this table.")], "en", ["phd"]),
+        (["Board"], [("u1", "But the foster carers aren't at this table.")], "en", ["foster"]),
+        (["Board"], [("u1", "Nobody from the night shift is here.")], "en", ["night shift"]),
+        # A part of a group at the table: the works council speaks for staff, but not for
+        # the remote staff someone says are missing.
+        (
+            ["Management Team", "Works Council"],
+            [("u1", "The remote staff in Lisbon aren't represented here.")],
+            "en",
+            ["remote staff"],
+        ),
+    ],
+)
+def test_groups_said_to_be_absent_are_named(
+    present: list[str], texts: list[tuple[str, str]], language: str, stems: list[str]
+) -> None:
+    names = _absent(present, texts, language)
+    for stem in stems:
+        assert any(stem in n.casefold() for n in names), (stem, names)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Het probleem zit hier niet.", "nl"),
+        ("Jan zit hier niet.", "nl"),
+        ("De cijfers zijn er nog niet.", "nl"),
+        ("The numbers aren't here yet.", "en"),
+        ("Sarah isn't here today.", "en"),
+        ("Our concerns are not represented in the plan.", "en"),
+        ("The data is missing.", "en"),
+    ],
+)
+def test_things_and_people_are_not_missing_parties(text: str, language: str) -> None:
+    assert _absent(["Directie"], [("u1", text)], language) == []
+
+
+def test_absence_said_of_the_groups_just_named() -> None:
+    text = "Ik vraag me af hoe het met de mantelzorgers zit. Die zitten hier niet aan tafel."
+    result = missing_parties(["Directie"], [("u1", text)], "nl")
+    assert result[0].absent_said and "mantelzorgers" in result[0].name
+
+
+def test_the_most_specific_group_wins() -> None:
+    nl = [
+        m.name
+        for m in missing_parties(["Directie"], [("u1", "De huisartsen zitten hier niet.")], "nl")
+    ]
+    assert nl == ["huisartsen"]
+    en = missing_parties(["Board"], [("u1", "But the foster carers aren't here.")], "en")
+    assert [m.name for m in en] == ["foster carers"]

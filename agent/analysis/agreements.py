@@ -24,6 +24,7 @@ ECHO_MIN = 0.30  # centred cosine for "wij ook" / "same here" to attach to a sta
 POINT_MIN = 0.45  # centred cosine between an utterance and a point's centroid to join it
 MERGE_MIN = 2.0  # centroid cosine for a new pair to fold into an existing point (off)
 SEMANTIC_MIN = 0.70  # centred cosine for a link without any cue (with shared words)
+RESTATEMENT_MIN = 0.60  # centred cosine above which a reply's own polarity is compared
 SEMANTIC_STEMS = 2  # content stems a cue-less link must share
 REPLY_DECAY = 0.04  # per step back, so an echo prefers what was just said
 LEXICAL = 0.15  # weight of shared rare words next to the cosine when choosing a target
@@ -178,7 +179,11 @@ def update(
 
     if f.agree_cue:
         target = _reply_target(f, vec, window)
-        if target is not None and not target[0].disagreeing:
+        if (
+            target is not None
+            and not target[0].disagreeing
+            and not _flipped(f, vec, *target, language)
+        ):
             _link(new, target[0], target[1], f, vec, "explicit")
         return new
 
@@ -234,6 +239,19 @@ def update(
             _link(new, g, w, f, vec, "semantic")
             break
     return new
+
+
+def _flipped(f: Features, vec: np.ndarray, g: Features, w: np.ndarray, language: str) -> bool:
+    """A turn that restates ``g`` with the opposite polarity disagrees, whatever its cue.
+
+    "It is NOT a good idea to ..." after "It is a good idea to ..." carries an agreement
+    phrase, but says the opposite. Only close restatements are compared: a short "eens"
+    has no content whose polarity could be compared.
+    """
+    if float(vec @ w) < RESTATEMENT_MIN:
+        return False
+    # Negation parity only: the full same_polarity check also rejects loose paraphrases.
+    return f.negations % 2 != g.negations % 2
 
 
 def _point_of(state: TrackerState, uid: str) -> PointState | None:

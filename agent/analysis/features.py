@@ -119,7 +119,8 @@ def analyse(utt: UtteranceOut, roster: Roster, embedder: Embedder) -> tuple[Feat
     others = [n for pid, n in roster.parties.items() if pid != person.party]
     spans = us_them.find_us_them(utt.text, lang, others)
 
-    values = get_classifier().sentence_evidence(get_classifier().scores(sent_vecs))
+    clf = get_classifier()
+    values = clf.sentence_evidence(clf.scores(sent_vecs), texts=sentences, language=lang)
 
     feats = Features(
         id=utt.id,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
-from agent.analysis.text import words
-from agent.prompts import load_yaml
+import yaml
+
+from agent.analysis.text import fold, words
+from agent.prompts import load_text
 
 Language = Literal["nl", "en"]
 LANGUAGES: tuple[Language, ...] = ("nl", "en")
@@ -42,8 +44,10 @@ class LanguageEvidence:
 @functools.cache
 def stopwords(language: str) -> frozenset[str]:
     """All stop words (folded) for ``language``; an unknown language gives an empty set."""
-    data = cast(dict[str, list[str]], load_yaml("lexicons/stopwords.yaml"))
-    return frozenset(str(w) for w in data.get(language, []))
+    # Read every entry as a string: the plain YAML loader would turn "no", "on" and
+    # "yes" into booleans, and those words would silently drop out of the list.
+    data = yaml.load(load_text("lexicons/stopwords.yaml"), Loader=yaml.BaseLoader) or {}
+    return frozenset(fold(str(w)) for w in data.get(language, []))
 
 
 @functools.cache

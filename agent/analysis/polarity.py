@@ -18,11 +18,15 @@ How a turn is read:
 3. Overlapping agree/disagree/sarcasm cues are resolved longest first, so "niet mee eens"
    beats the "mee eens" inside it, and "niet oneens" beats the "oneens" inside it.
 4. Negation words outside the surviving cues are counted as content negations.
-5. The stance follows from what is left (see :func:`read_polarity`).
+5. The turn is split into sentences: an agree cue in a question ("Klopt dat?") does not
+   agree, and a contrast takes an agreement back only in the agree cue's own sentence or
+   when it opens a later one (see :func:`read_polarity`).
+6. The stance follows from what is left.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import Counter
@@ -45,7 +49,11 @@ _DISAGREE_KINDS = frozenset({"disagree", "negative_answer", "objection"})
 # "nee, precies", "no, I agree", "but you're right".
 _SOFT_KINDS = frozenset({"negative_answer", "objection"})
 _POLAR_KINDS = _AGREE_KINDS | _DISAGREE_KINDS | {"sarcasm"}
-_CUE_KINDS = _POLAR_KINDS | {"contrast", "negation", "tag", "question", "contradiction"}
+# A contrast adverb or caveat ("echter", "however") takes an agreement back wherever it
+# stands after it; a contrast conjunction ("maar", "but") only in the agreement's own
+# sentence or when it opens a later sentence.
+_CONTRAST_KINDS = frozenset({"contrast", "conjunction"})
+_CUE_KINDS = _POLAR_KINDS | _CONTRAST_KINDS | {"negation", "tag", "question", "contradiction"}
 # Kind given to a bare "no"/"nee" that confirms a negative prior ("we hebben niet genoeg" -
 # "nee"). It moves from the disagree side to the agree side.
 CONFIRM_KIND = "confirm"
@@ -112,6 +120,7 @@ class _Pattern:
 class _Lexicon:
     patterns: tuple[_Pattern, ...]
     filler: re.Pattern[str]
+    lead: re.Pattern[str]
     clause: re.Pattern[str]
     prefixes: tuple[str, ...]
     choice: re.Pattern[str]
@@ -158,6 +167,7 @@ def _lexicon(language: str) -> _Lexicon:
                 "antonyms",
                 "order",
                 "filler",
+                "lead",
                 "clause",
                 "prefixes",
                 "choice",
@@ -182,12 +192,13 @@ def _lexicon(language: str) -> _Lexicon:
     )
     order = tuple(_compile(p, own_macros, f"{language}.order") for p in own.get("order") or ())
     filler = _compile(str(own.get("filler") or "(?!)"), own_macros, f"{language}.filler")
+    lead = _compile(str(own.get("lead") or "(?!)"), own_macros, f"{language}.lead")
     clause = _compile(str(own.get("clause") or "(?!)"), own_macros, f"{language}.clause")
     prefixes = tuple(fold(str(p)) for p in own.get("prefixes") or ())
     choice = _compile(str(own.get("choice") or "(?!)"), own_macros, f"{language}.choice")
     function_words = frozenset(fold(str(w)) for w in own.get("function_words") or ())
     return _Lexicon(
-        tuple(patterns), filler, clause, prefixes, choice, function_words, antonyms, order
+        tuple(patterns), filler, lead, clause, prefixes, choice, function_words, antonyms, order
     )
 
 
@@ -307,6 +318,67 @@ def _prior_is_negative(prior: str, language: str, *, questions: bool = False) ->
     return any(c.kind == "negation" and not any(_overlaps(c, k) for k in polar) for c in inside)
 
 
+# A sentence ends at . ! ? or … followed by white space. Unlike split_sentences, the next
+# sentence need not start with a capital: live transcripts are not always capitalised.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)]*\s+(?=\S)")
+# Titles and abbreviations whose full stop ends no sentence.
+_ABBREVIATION = re.compile(
+    r"(?:^|\s)(?:dr|mr|mrs|ms|mevr|dhr|drs|ir|prof|bijv|o\.a|e\.g|i\.e|etc|nr|vs|st)\.$",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sentence_starts(text: str) -> tuple[int, ...]:
+    """Offsets in ``text`` where a sentence starts; the first is 0."""
+    starts = [0]
+    for match in _SENTENCE_END.finditer(text):
+        if not _ABBREVIATION.search(text[: match.start() + 1]):
+            starts.append(match.end())
+    return tuple(starts)
+
+
+def _sentence_of(starts: tuple[int, ...], offset: int) -> int:
+    return bisect.bisect_right(starts, offset) - 1
+
+
+def _is_question(text: str, starts: tuple[int, ...], sentence: int) -> bool:
+    end = starts[sentence + 1] if sentence + 1 < len(starts) else len(text)
+    return text[starts[sentence] : end].rstrip().endswith("?")
+
+
+def _opens_sentence(text: str, start: int, cue: Cue, language: str) -> bool:
+    """True when only fillers (and a lead word: "en", "and") stand before ``cue`` in the
+    sentence that begins at ``start``: "Eens. Maar ...", "Agreed. And yet ..."."""
+    lexicon = _lexicon(language)
+    return all(
+        lexicon.filler.fullmatch(w) or lexicon.lead.fullmatch(w)
+        for w in words(text[start : cue.start])
+    )
+
+
+def _takes_back(cue: Cue, text: str, language: str, agree: list[Cue], answering: list[Cue]) -> bool:
+    """Does the contrast ``cue`` take an agreement back?
+
+    Yes when it follows an agree cue in the same sentence ("ja, maar ...", "klopt, alleen
+    ..."; ``agree`` includes cues inside a question, so "Ja, maar wat kost dat?" counts).
+    After an agreement in an earlier sentence (``answering``: agree cues outside
+    questions), a contrast adverb or caveat ("echter", "however", "kanttekening") takes it
+    back wherever it stands, a conjunction ("Maar ...", "But ...") only when it opens its
+    sentence; inside a later sentence a conjunction contrasts that sentence's own content
+    ("Klopt. Dan is het geen taak, maar gewoon ons werk").
+    """
+    if any(_overlaps(cue, a) for a in agree):
+        return False
+    starts = _sentence_starts(text)
+    sentence = _sentence_of(starts, cue.start)
+    if any(a.start < cue.start and _sentence_of(starts, a.start) == sentence for a in agree):
+        return True
+    if not any(_sentence_of(starts, a.start) < sentence for a in answering):
+        return False
+    return cue.kind == "contrast" or _opens_sentence(text, starts[sentence], cue, language)
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -320,8 +392,10 @@ def read_polarity(text: str, language: str, *, prior: str | None = None) -> Pola
 
     The stance, in order of precedence:
 
-    * sarcasm, or an agreement cue followed by a contrast ("ja, maar", "I agree, however"):
-      ``DISAGREE``;
+    * sarcasm, or an agreement cue followed by a contrast that takes it back: in the same
+      sentence ("ja, maar", "I agree, however"), or opening a later sentence ("Eens. Maar
+      ..."), or a contrast adverb or caveat anywhere later ("However, ..."):
+      ``DISAGREE``. A condition ("Eens. Mits ...", "as long as") is no contrast;
     * an explicit disagreement cue ("niet mee eens", "klopt niet", "I don't think that's"):
       ``DISAGREE``;
     * with a negative ``prior``, an affirmation that contradicts it ("dat kan wel",
@@ -330,7 +404,7 @@ def read_polarity(text: str, language: str, *, prior: str | None = None) -> Pola
       ("maar ...", "but ..."): ``DISAGREE``, unless a later agreement cue takes it back
       ("nee, precies", "no, I agree", "but you're right"), or a bare "nee"/"no" confirms a
       negative ``prior``;
-    * an agreement or reference cue: ``AGREE``;
+    * an agreement or reference cue outside a question ("Klopt dat?" asks): ``AGREE``;
     * otherwise ``NEUTRAL`` (content negations alone do not make a disagreement).
     """
     _check_language(language)
@@ -344,7 +418,11 @@ def read_polarity(text: str, language: str, *, prior: str | None = None) -> Pola
     sarcasm = any(c.kind == "sarcasm" for c in polar)
     explicit = [c for c in polar if c.kind == "disagree"]
     answers = [c for c in polar if c.kind in _SOFT_KINDS]
-    agree = [c for c in polar if c.kind in _AGREE_KINDS]
+    # An agree cue inside a question asks, it does not agree ("Klopt dat?"); it still
+    # counts for a contrast in its sentence ("Ja, maar wat kost dat dan?").
+    stated = [c for c in polar if c.kind in _AGREE_KINDS]
+    starts = _sentence_starts(text)
+    agree = [c for c in stated if not _is_question(text, starts, _sentence_of(starts, c.start))]
 
     if (
         prior is not None
@@ -361,10 +439,8 @@ def read_polarity(text: str, language: str, *, prior: str | None = None) -> Pola
         answers = []
     disagree = sorted(explicit + answers, key=lambda c: c.start)
 
-    first_agree = min((c.start for c in agree), default=None)
-    contrast = first_agree is not None and any(
-        c.kind == "contrast" and c.start >= first_agree and not any(_overlaps(c, a) for a in agree)
-        for c in raw
+    contrast = any(
+        _takes_back(c, text, language, stated, agree) for c in raw if c.kind in _CONTRAST_KINDS
     )
     negations = len(_negations(raw, polar))
 

@@ -113,6 +113,13 @@ def _clause_before(unit: str, pos: int) -> str:
     return head[cut + 1 :]
 
 
+def _clause_after(unit: str, pos: int) -> str:
+    """Text from ``pos`` up to the next clause break."""
+    tail = unit[pos:]
+    cut = re.search(r"[,;:]| - ", tail)
+    return tail[: cut.start()] if cut else tail
+
+
 def _last_words(text: str, n: int) -> str:
     return " ".join(_WORD.findall(text)[-n:])
 
@@ -125,7 +132,8 @@ def _unit_kind(unit: str, lex: _Lexicon) -> str | None:
     with_amounts = sorted(actions + list(lex.amount.finditer(unit)), key=lambda a: a.start())
     stripped = unit.rstrip()
     if stripped.endswith("?"):
-        # A question proposes only when it is rhetorical and carries an action.
+        # A question proposes only when it is rhetorical and carries an action, or
+        # a "gewoon"/"just" that makes whatever follows look obvious.
         for m in lex.rhetorical.finditer(unit):
             for a in actions:
                 if a.start() < m.start():
@@ -133,11 +141,22 @@ def _unit_kind(unit: str, lex: _Lexicon) -> str | None:
                 between = unit[m.end() : a.start()] if a.start() > m.end() else ""
                 if not lex.embedded_question.search(between):
                     return "rhetorical"
+            for plain in lex.plain_after.finditer(unit, m.start()):
+                between = unit[m.end() : plain.start()] if plain.start() > m.end() else ""
+                if (
+                    _words_between(unit, m.end(), plain.start()) <= _PLAIN_WINDOW
+                    and not lex.embedded_question.search(between)
+                    and not lex.negation.search(unit[plain.end() :])
+                    and not lex.process.search(unit[plain.end() :])
+                ):
+                    return "rhetorical"
         return None
     if lex.solution.search(unit):
         return "solution"
     for m in lex.proposal.finditer(unit):
-        rest = unit[m.end() :]
+        # Only the proposal's own clause says whether it is about the conversation:
+        # "laten we gewoon één methode kiezen, dan hoeft niet elke school ...".
+        rest = _clause_after(unit, m.end())
         if any(a.start() >= m.end() for a in actions) or not lex.process.search(rest):
             return "proposal"
     value = lex.value_talk.search(unit)

@@ -8,7 +8,11 @@ other departments. This module finds the places where a speaker sets another gro
 * a *group* (a department, a governing body, one of this meeting's parties, or
   "zij van X" / "the people in X") that is the subject of a *generalisation*
   ("altijd", "never") or a *dismissive* claim ("snappen niet", "don't listen");
-* "zij"/"they" set against "wij"/"us" with such a cue ("ze luisteren nooit naar ons").
+* "zij"/"they" set against "wij"/"us" with such a cue ("ze luisteren nooit naar ons");
+* the speaker's own side shut out ("wij worden nooit gevraagd", "the medical side is
+  never asked") or knowing better ("I know my school; the trust office doesn't");
+* the people another party speaks for ("de specialisten" when the medical staff sit at
+  the table) with a dismissive claim ("denken altijd dat", "doen alsof").
 
 A plain "wij" about one's own group, and neutral talk about a group ("the board
 presented the figures", "zij hebben een punt"), are not flagged. The phrases live in
@@ -44,6 +48,11 @@ _LOCATED_THEY = 2
 # Words after "altijd"/"always" that are checked for praise.
 _PRAISE_WINDOW = 3
 _FIRST_PERSON = frozenset({"ik", "i"})
+# Words before a passive exclusion ("wordt nooit gevraagd") that may hold its subject.
+_SUBJECT_WORDS = 4
+# Words that may open an elliptical clause ("... , maar het bestuur niet").
+_CONJUNCTIONS = frozenset({"maar", "en", "but", "and", "terwijl", "whereas", "while"})
+_ARTICLES = frozenset({"de", "het", "die", "the", "those"})
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,10 @@ class _Lexicon:
     we: re.Pattern[str]
     own_before: re.Pattern[str]
     preposition_before: re.Pattern[str]
+    excluded: re.Pattern[str]
+    own_side: re.Pattern[str]
+    knowing: re.Pattern[str]
+    ellipsis_negation: re.Pattern[str]
 
 
 @functools.cache
@@ -149,6 +162,12 @@ def _lexicon(language: str) -> _Lexicon:
         own_before=re.compile("(?:" + "|".join(data["own_group_before"]) + r")$"),
         preposition_before=re.compile(
             r"(?<!\w)(?:" + "|".join(data["prepositions"]) + r") (?:(?:de|het|die|the) )?$"
+        ),
+        excluded=bounded(data["excluded"]),
+        own_side=bounded(data["own_side"]),
+        knowing=bounded(data["knowing"]),
+        ellipsis_negation=re.compile(
+            r"(?:" + "|".join(re.escape(n) for n in data["ellipsis_negation"]) + r")\W*"
         ),
     )
 
@@ -199,20 +218,47 @@ def _party_patterns(
     return name_re, acro_re
 
 
+@functools.cache
+def _constituency_pattern(party_names: tuple[str, ...], language: str) -> re.Pattern[str] | None:
+    """The colleagues these parties stand for, with an article ("de specialisten")."""
+    # Imported here: topic imports this module for ``bounded``.
+    from agent.analysis.topic import constituency_globs
+
+    globs = constituency_globs(party_names, language)
+    if not globs:
+        return None
+    alts = [
+        " ".join(re.escape(part).replace(r"\*", r"[^\W_]*") for part in g.split())
+        for g in sorted(globs, key=len, reverse=True)
+    ]
+    article = "(?:the|those)" if language == "en" else "(?:de|die)"
+    return bounded([rf"{article} (?:{a})" for a in alts])
+
+
 @dataclass(frozen=True)
 class _Hit:
     start: int
     end: int
-    kind: str  # lead | noun | party | generaliser | critical
+    kind: str  # lead | noun | party | constituency | generaliser | critical
 
 
 def _group_refs(
-    ft: FoldedText, lo: int, hi: int, lex: _Lexicon, parties: Sequence[str]
+    ft: FoldedText,
+    lo: int,
+    hi: int,
+    lex: _Lexicon,
+    parties: Sequence[str],
+    language: str,
 ) -> list[_Hit]:
     """Groups mentioned as a possible subject in folded[lo:hi] (own group excluded)."""
     sent = ft.folded[lo:hi]
     raw: list[_Hit] = [_Hit(m.start() + lo, m.end() + lo, "lead") for m in lex.leads.finditer(sent)]
     raw += [_Hit(m.start() + lo, m.end() + lo, "noun") for m in lex.nouns.finditer(sent)]
+    people_re = _constituency_pattern(tuple(parties), language) if parties else None
+    if people_re is not None:
+        raw += [
+            _Hit(m.start() + lo, m.end() + lo, "constituency") for m in people_re.finditer(sent)
+        ]
     name_re, acro_re = party_patterns(parties)
     if name_re is not None:
         raw += [_Hit(m.start() + lo, m.end() + lo, "party") for m in name_re.finditer(sent)]
@@ -256,6 +302,10 @@ def _cues(ft: FoldedText, lo: int, hi: int, lex: _Lexicon) -> list[_Hit]:
 
 def _pair(ft: FoldedText, ref: _Hit, cue: _Hit, lex: _Lexicon) -> bool:
     """True when ``cue`` says something about ``ref`` (close by, no new subject between)."""
+    if ref.kind == "constituency" and cue.kind != "critical":
+        # "De artsen zijn altijd bereikbaar": a profession with "altijd" is often
+        # praise or sympathy; only a dismissive claim sets the group apart.
+        return False
     if cue.start >= ref.end:
         gap = ft.folded[ref.end : cue.start]
         limit = _AFTER_GENERALISER if cue.kind == "generaliser" else _AFTER_CRITICAL
@@ -287,15 +337,25 @@ def find_us_them(text: str, language: str, party_names: Sequence[str] = ()) -> l
     parties of this meeting, so that "de raad van toezicht wil altijd alleen ..." is
     recognised as being about a group. Returns non-overlapping spans in text order.
     """
-    lex = _lexicon(normalise_language(language))
+    lang = normalise_language(language)
+    lex = _lexicon(lang)
     ft = fold_with_offsets(text)
     found: list[tuple[int, int, str]] = []
+    knew_better = False  # "ik ken ..." / "I know ..." in this or the previous sentence
     for lo, hi in units(ft.folded):
         sent = ft.folded[lo:hi]
         found += [
             (m.start() + lo, m.end() + lo, "distancing") for m in lex.distancing.finditer(sent)
         ]
-        refs = _group_refs(ft, lo, hi, lex, party_names)
+        refs = _group_refs(ft, lo, hi, lex, party_names, lang)
+        found += _excluded(ft, lo, hi, lex)
+        # "I know my school; the trust office doesn't."
+        knew_here = False
+        for clause_lo, clause_hi in _clauses(ft.folded, lo, hi):
+            if knew_better or knew_here:
+                found += _ellipsis(ft, clause_lo, clause_hi, refs, lex)
+            knew_here = knew_here or bool(lex.knowing.search(ft.folded[clause_lo:clause_hi]))
+        knew_better = knew_here
         # "het hoofdkantoor bepaalt alles en wij mogen het uitvoeren": a group or "zij"
         # earlier in the sentence, set against the burden "we" carry.
         for burden in lex.we_burden.finditer(sent):
@@ -323,6 +383,52 @@ def find_us_them(text: str, language: str, party_names: Sequence[str] = ()) -> l
                         found.append((start, cue.end, "they_vs_us"))
                         break
     return _merge(ft, found)
+
+
+def _excluded(ft: FoldedText, lo: int, hi: int, lex: _Lexicon) -> list[tuple[int, int, str]]:
+    """The speaker's own side shut out by an unnamed "them" ("wij worden nooit gevraagd")."""
+    sent = ft.folded[lo:hi]
+    out: list[tuple[int, int, str]] = []
+    for m in lex.excluded.finditer(sent):
+        head = sent[: m.start()]
+        cut = max(head.rfind(","), head.rfind(":"), head.rfind(" - "))
+        # The subject comes before the verb or, inverted, right after it ("worden we").
+        subject = " ".join(_WORD.findall(head[cut + 1 :])[-_SUBJECT_WORDS:])
+        inverted = _WORD.findall(m.group())[1:2]
+        if lex.own_side.search(subject) or (inverted and lex.we.fullmatch(inverted[0])):
+            start = lo + cut + 1
+            while ft.folded[start].isspace():
+                start += 1
+            out.append((start, m.end() + lo, "they_vs_us"))
+    return out
+
+
+def _clauses(folded: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Comma-separated clauses of folded[lo:hi]."""
+    out: list[tuple[int, int]] = []
+    start = lo
+    for i in range(lo, hi):
+        if folded[i] in ",:":
+            out.append((start, i))
+            start = i + 1
+    out.append((start, hi))
+    return out
+
+
+def _ellipsis(
+    ft: FoldedText, lo: int, hi: int, refs: Sequence[_Hit], lex: _Lexicon
+) -> list[tuple[int, int, str]]:
+    """A clause that is only a group (or "they") and a negation: "the trust office
+    doesn't", "het bestuursbureau niet", right after the speaker said what they know."""
+    subjects = [(r.start, r.end) for r in refs if lo <= r.start and r.end <= hi]
+    subjects += [(m.start() + lo, m.end() + lo) for m in lex.they.finditer(ft.folded[lo:hi])]
+    for start, end in subjects:
+        before = _WORD.findall(ft.folded[lo:start])
+        if len(before) > 2 or any(w not in _CONJUNCTIONS and w not in _ARTICLES for w in before):
+            continue
+        if lex.ellipsis_negation.fullmatch(ft.folded[end:hi].strip()):
+            return [(start, hi, "they_vs_us")]
+    return []
 
 
 def _merge(ft: FoldedText, found: list[tuple[int, int, str]]) -> list[Span]:

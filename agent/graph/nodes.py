@@ -180,6 +180,7 @@ async def analyse_positions(state: MeetingState, runtime: Runtime[AgentContext])
     features and the current positions. Sentences addressed to a machine ("ignore
     previous instructions") are never evidence of a value, as for utterances.
     """
+    from agent.analysis.injection import looks_like_instruction
 
     ctx = runtime.context
     mid = state["meeting_id"]
@@ -191,6 +192,7 @@ async def analyse_positions(state: MeetingState, runtime: Runtime[AgentContext])
     if not positions and not gone:
         return {}
     clf = get_classifier()
+    language = _roster(ctx, mid)[0].language
     values: dict[str, dict[str, ValueTally]] = {}
     if gone:
         # Start every participant from nothing, then fold in what still stands.
@@ -207,7 +209,12 @@ async def analyse_positions(state: MeetingState, runtime: Runtime[AgentContext])
         if not sentences:
             continue
         vecs = await asyncio.to_thread(ctx.embedder.passages, sentences)
-        scored = clf.sentence_evidence(clf.scores(vecs))
+        # Text addressed to a machine is data, never evidence of a value (as for utterances).
+        scored = [
+            e
+            for e in clf.sentence_evidence(clf.scores(vecs), texts=sentences, language=language)
+            if not looks_like_instruction(sentences[e[0]])
+        ]
         if p.participant not in values:
             values[p.participant] = {
                 k: {"score": v["score"], "n": v["n"], "evidence": list(v["evidence"])}

@@ -28,6 +28,7 @@ from agent.roster import Roster
 if TYPE_CHECKING:
     from agent.analysis.agreements import TrackerState
     from agent.graph.state import SignalsState, ValueTally
+    from agent.synthesis.models import SynthesisDraftItem
 
 
 @dataclass(frozen=True)
@@ -87,4 +88,12 @@ class Reasoner(Protocol):
 
     async def answer(self, view: MeetingView, question: str) -> ConsultAnswer:
         """A short answer to the facilitator's free question, with its evidence."""
+        ...
+
+    async def write_synthesis(self, view: MeetingView) -> list[SynthesisDraftItem]:
+        """The meeting's synthesis, section by section, each item citing its evidence.
+
+        ``view`` holds the whole transcript. The caller validates every citation against
+        the meeting before anything is stored (:func:`agent.synthesis.grounding.ground`).
+        """
         ...

@@ -29,6 +29,7 @@ from agent.models import (
 )
 from agent.prompts import load_text, load_yaml, render
 from agent.reasoner.base import MeetingView
+from agent.synthesis.models import SynthesisDraftItem
 
 MAX_QUESTIONS = 6
 QUOTE_WORDS = 12
@@ -489,6 +490,16 @@ class LocalReasoner:
         return ConsultAnswer(
             answer="\n".join(lines), evidence=[_cite(ref, p, s) for _, ref, p, s in hits]
         )
+
+    # ---- synthesis -------------------------------------------------------------------
+
+    async def write_synthesis(self, view: MeetingView) -> list[SynthesisDraftItem]:
+        """Templates from ``prompts/synthesis.<lang>.yaml`` with extractive summaries."""
+        # Imported here: the writer uses this module's helpers (short_quote), so a
+        # module-level import would be circular.
+        from agent.synthesis.writer import write_local
+
+        return await write_local(self, view)
 
 
 def _display(r: Any, ident: str) -> str:

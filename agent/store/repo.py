@@ -4,6 +4,7 @@ query can wander into another meeting."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -284,30 +285,54 @@ def utterances_by_seq(
     return [_utterance_out(u, party_of) for u in session.scalars(q)]
 
 
-def add_position(
+_POSITION_ID = re.compile(r"^p(\d+)$")
+
+
+def _next_position_id(session: Session, meeting_id: str) -> str:
+    """A position id never issued before in this meeting.
+
+    Ids come from the highest number ever issued, read from the audit log (which keeps
+    the ids of replaced and withdrawn positions), so a stale citation of a withdrawn
+    ``p2`` can never come to point at someone else's new text.
+    """
+    issued = list(session.scalars(select(t.Position.id).where(t.Position.meeting_id == meeting_id)))
+    for detail in session.scalars(
+        select(t.AuditEvent.detail).where(
+            t.AuditEvent.meeting_id == meeting_id, t.AuditEvent.action.like("position.%")
+        )
+    ):
+        issued += [str(v) for k, v in (detail or {}).items() if k in ("id", "replaces")]
+    numbers = [int(m.group(1)) for i in issued if (m := _POSITION_ID.match(i))]
+    return f"p{max(numbers, default=0) + 1}"
+
+
+def _position_row(session: Session, meeting_id: str, participant_id: str) -> t.Position | None:
+    return session.scalar(
+        select(t.Position).where(
+            t.Position.meeting_id == meeting_id, t.Position.participant_id == participant_id
+        )
+    )
+
+
+def _writable(session: Session, meeting_id: str, participant_id: str) -> None:
+    meeting = get_meeting_row(session, meeting_id)
+    if meeting.positions_locked:
+        raise Conflict("positions are locked for this meeting: the facilitator closed them")
+    if session.get(t.Participant, (meeting_id, participant_id)) is None:
+        raise InvalidInput(f"unknown participant {participant_id!r}")
+
+
+def _insert_position(
     session: Session,
     meeting_id: str,
     participant_id: str,
     text: str,
-    filename: str | None = None,
-    media_type: str | None = None,
+    filename: str | None,
+    media_type: str | None,
 ) -> PositionOut:
-    """Store a position for a participant. Positions are immutable; replacing is delete+add."""
-    meeting = get_meeting_row(session, meeting_id)
-    if meeting.positions_locked:
-        raise Conflict("positions are locked for this meeting")
-    if session.get(t.Participant, (meeting_id, participant_id)) is None:
-        raise InvalidInput(f"unknown participant {participant_id!r}")
     if not text.strip():
         raise InvalidInput("position text is empty")
-    count = session.scalar(
-        select(func.count()).select_from(t.Position).where(t.Position.meeting_id == meeting_id)
-    )
-    pid = f"p{(count or 0) + 1}"
-    while session.scalar(
-        select(t.Position.pk).where(t.Position.meeting_id == meeting_id, t.Position.id == pid)
-    ):
-        pid = f"{pid}x"
+    pid = _next_position_id(session, meeting_id)
     session.add(
         t.Position(
             meeting_id=meeting_id,
@@ -320,6 +345,119 @@ def add_position(
     )
     session.flush()
     return PositionOut(id=pid, participant=participant_id, text=text, filename=filename)
+
+
+def add_position(
+    session: Session,
+    meeting_id: str,
+    participant_id: str,
+    text: str,
+    filename: str | None = None,
+    media_type: str | None = None,
+) -> PositionOut:
+    """Store a participant's first position. One current position per participant:
+    a second one is a :func:`replace_position`, so this raises Conflict."""
+    _writable(session, meeting_id, participant_id)
+    existing = _position_row(session, meeting_id, participant_id)
+    if existing is not None:
+        raise Conflict(
+            f"{participant_id!r} already has position {existing.id}: replace it with PUT"
+        )
+    pos = _insert_position(session, meeting_id, participant_id, text, filename, media_type)
+    audit(
+        session,
+        meeting_id,
+        "participant",
+        participant_id,
+        "position.add",
+        {"id": pos.id, "chars": len(text)},
+    )
+    return pos
+
+
+def replace_position(
+    session: Session,
+    meeting_id: str,
+    participant_id: str,
+    text: str,
+    filename: str | None = None,
+    media_type: str | None = None,
+) -> tuple[PositionOut, str | None]:
+    """Replace the participant's position with a new version under a new id.
+
+    Returns the new position and the id it replaced (None when there was none). The old
+    text is not kept: a participant may take back what they wrote. The audit log keeps
+    ``replaces`` so a citation of the old id can be told apart from a mistake.
+    """
+    _writable(session, meeting_id, participant_id)
+    old = _position_row(session, meeting_id, participant_id)
+    old_id = old.id if old is not None else None
+    if old is not None:
+        session.delete(old)
+        session.flush()
+    pos = _insert_position(session, meeting_id, participant_id, text, filename, media_type)
+    detail: dict[str, Any] = {"id": pos.id, "chars": len(text)}
+    if old_id:
+        detail["replaces"] = old_id
+    audit(session, meeting_id, "participant", participant_id, "position.replace", detail)
+    return pos, old_id
+
+
+def withdraw_position(session: Session, meeting_id: str, participant_id: str) -> str:
+    """Delete the participant's current position; returns its id."""
+    _writable(session, meeting_id, participant_id)
+    old = _position_row(session, meeting_id, participant_id)
+    if old is None:
+        raise NotFound(f"{participant_id!r} has no position in this meeting")
+    pid = old.id
+    session.delete(old)
+    session.flush()
+    audit(session, meeting_id, "participant", participant_id, "position.withdraw", {"id": pid})
+    return pid
+
+
+def lock_positions(session: Session, meeting_id: str) -> bool:
+    """Close positions for changes; returns False when they were already locked."""
+    meeting = get_meeting_row(session, meeting_id)
+    if meeting.positions_locked:
+        return False
+    meeting.positions_locked = True
+    return True
+
+
+def get_position(session: Session, meeting_id: str, position_id: str) -> PositionOut | None:
+    """The current position with this id, or None."""
+    row = session.scalar(
+        select(t.Position).where(t.Position.meeting_id == meeting_id, t.Position.id == position_id)
+    )
+    if row is None:
+        return None
+    return PositionOut(
+        id=row.id, participant=row.participant_id, text=row.text, filename=row.filename
+    )
+
+
+def position_fate(
+    session: Session, meeting_id: str, position_id: str
+) -> tuple[str, str | None, str | None] | None:
+    """What became of a position id that is no longer current, from the audit log.
+
+    ``("replaced", new_id, participant)`` or ``("withdrawn", None, participant)``; None
+    when the id was never issued (or is still current).
+    """
+    events = session.scalars(
+        select(t.AuditEvent)
+        .where(t.AuditEvent.meeting_id == meeting_id, t.AuditEvent.action.like("position.%"))
+        .order_by(t.AuditEvent.id)
+    )
+    fate: tuple[str, str | None, str | None] | None = None
+    for e in events:
+        detail = e.detail or {}
+        if e.action == "position.replace" and detail.get("replaces") == position_id:
+            fate = ("replaced", str(detail.get("id")), e.actor_id)
+        elif e.action == "position.withdraw" and detail.get("id") == position_id:
+            fate = ("withdrawn", None, e.actor_id)
+    return fate
 
 
 def list_positions(
@@ -535,3 +673,35 @@ def add_synthesis_history(
             text=text,
         )
     )
+
+
+# ---- llm usage ----------------------------------------------------------------------------
+
+LLM_USAGE_FIELDS = (
+    "calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "answered",
+    "fallbacks",
+    "proposed",
+    "accepted",
+    "dropped",
+)
+
+
+def llm_usage(session: Session, meeting_id: str) -> dict[str, int]:
+    """The llm backend's recorded totals for a meeting (all zero when it never ran)."""
+    row = session.get(t.LLMUsage, meeting_id)
+    return {f: int(getattr(row, f) or 0) if row else 0 for f in LLM_USAGE_FIELDS}
+
+
+def add_llm_usage(session: Session, meeting_id: str, delta: dict[str, int]) -> None:
+    """Add ``delta`` (field -> count) to a meeting's llm usage."""
+    row = session.get(t.LLMUsage, meeting_id)
+    if row is None:
+        row = t.LLMUsage(meeting_id=meeting_id, **{f: 0 for f in LLM_USAGE_FIELDS})
+        session.add(row)
+    for f, n in delta.items():
+        if f in LLM_USAGE_FIELDS:
+            setattr(row, f, int(getattr(row, f) or 0) + int(n))
+    row.updated_at = t.utcnow()

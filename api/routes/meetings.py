@@ -6,24 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from agent.errors import InvalidInput
 from agent.models import (
     ConsultAnswer,
     FrameIn,
     MeetingCreate,
     MeetingCreated,
     MeetingOut,
-    PositionOut,
     Suggestions,
     UtteranceOut,
 )
-from api.deps import Anyone, Facilitator, Participant, Reader, ServiceDep
+from api.deps import Anyone, Facilitator, Reader, ServiceDep
 from api.schemas import (
     AgreementsOut,
     ConsultIn,
     PartyValue,
     PartyValues,
-    PositionTextIn,
     SignalsOut,
     StepIn,
     UtterancesIn,
@@ -132,21 +129,3 @@ async def values(meeting_id: str, who: Reader, service: ServiceDep) -> ValuesOut
         ranked = sorted(merged.values(), key=lambda v: -v.strength)
         parties.append(PartyValues(party=party.id, name=party.name, values=ranked))
     return ValuesOut(parties=parties, participants=per_person)
-
-
-@router.post("/{meeting_id}/positions", status_code=status.HTTP_201_CREATED)
-async def add_position(
-    meeting_id: str, body: PositionTextIn, who: Participant, service: ServiceDep
-) -> PositionOut:
-    """A participant puts their written position on the table (JSON ``{text}``)."""
-    if who.participant_id is None:
-        raise InvalidInput("this token belongs to no participant")
-    return await service.add_position(meeting_id, who.participant_id, body.text)
-
-
-@router.get("/{meeting_id}/positions")
-async def list_positions(meeting_id: str, who: Anyone, service: ServiceDep) -> list[PositionOut]:
-    """The facilitator and reviewers see every position; a participant only their own."""
-    if who.role == "participant":
-        return service.list_positions(meeting_id, who.participant_id)
-    return service.list_positions(meeting_id)

@@ -1,0 +1,140 @@
+"""What the model must return, per task: pydantic models and their strict JSON schemas.
+
+These are the *wire* shapes, in pseudonym space: people are tokens (``P2``), evidence is a
+source id from the data block plus a quote. They are deliberately flat and small, so a
+weak model can fill them and a strict ``json_schema`` response format can enforce them.
+After validation they become the same domain models the local engine returns
+(:mod:`agent.models`); nothing of a wire object reaches the facilitator unchecked.
+
+Every field is required (nullable where optional) and no extra keys are allowed, which
+is what OpenAI's strict structured outputs demand.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from agent.llm.errors import ModelOutputInvalid
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Cite(_Wire):
+    """A pointer into the data block: a source id (``u12``, ``position:p3``) and a quote."""
+
+    source: str
+    quote: str
+
+
+class QuestionOut(_Wire):
+    addressee: str  # a participant's token
+    text: str
+    grounded_in: Cite
+    value: str | None
+
+
+class QuestionsOut(_Wire):
+    questions: list[QuestionOut]
+
+
+class PointOut(_Wire):
+    label: str
+    evidence: list[Cite]
+
+
+class AgreementsOut(_Wire):
+    agreements: list[PointOut]
+    differences: list[PointOut]
+
+
+class ConsultOut(_Wire):
+    answer: str
+    evidence: list[Cite]
+
+
+class SynthesisItemOut(_Wire):
+    section: str
+    text: str
+    evidence: list[Cite]
+
+
+class SynthesisOut(_Wire):
+    items: list[SynthesisItemOut]
+
+
+TASK_MODELS: dict[str, type[_Wire]] = {
+    "questions": QuestionsOut,
+    "agreements": AgreementsOut,
+    "consult": ConsultOut,
+    "synthesis": SynthesisOut,
+}
+
+
+def _strict(node: Any) -> Any:
+    """Drop what strict mode does not accept (titles, defaults) and close every object."""
+    if isinstance(node, dict):
+        out = {k: _strict(v) for k, v in node.items() if k not in ("title", "default")}
+        if out.get("type") == "object":
+            out["additionalProperties"] = False
+            out["required"] = list(out.get("properties", {}))
+        return out
+    if isinstance(node, list):
+        return [_strict(v) for v in node]
+    return node
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The strict JSON schema of a wire model, with ``$defs`` inlined.
+
+    Inlined because some OpenAI-compatible servers (llama.cpp's grammar converter among
+    them, in some versions) do not follow ``$ref``; the schemas are small enough.
+    """
+    raw = model.model_json_schema()
+    defs = raw.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                name = node["$ref"].rsplit("/", 1)[-1]
+                return inline(copy.deepcopy(defs[name]))
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    result: dict[str, Any] = _strict(inline(raw))
+    return result
+
+
+_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
+
+
+def parse(model: type[_Wire], content: str) -> Any:
+    """Parse and validate a reply. Raises :class:`ModelOutputInvalid` with a reason only
+    (never the content, which may hold meeting text)."""
+    text = content.strip()
+    fenced = _FENCE.match(text)
+    if fenced:
+        text = fenced.group(1)
+    if not text.startswith("{"):
+        # JSON mode on a weak model: prose before the object. Take the outermost object.
+        start, end = text.find("{"), text.rfind("}")
+        if start < 0 or end <= start:
+            raise ModelOutputInvalid("reply is not JSON")
+        text = text[start : end + 1]
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelOutputInvalid(f"malformed JSON at offset {exc.pos}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "root" for e in exc.errors()})
+        raise ModelOutputInvalid(f"schema violation in: {', '.join(fields[:5])}") from None
