@@ -92,9 +92,14 @@ def _step_violations(sug: Suggestions, language: str) -> int:
 async def collect(scenario: Scenario, service: MeetingService, quiet: bool = False) -> Predictions:
     """Play one scenario and turn what the agent showed into :class:`Predictions`."""
 
+    live = sys.stderr.isatty()
+
     def progress(i: int, n: int, label: str) -> None:
-        if not quiet:
+        # A live counter on a terminal; one line per scenario in a log (CI).
+        if not quiet and live:
             print(f"\r  {scenario.id}: {i}/{n} {label:<20}", end="", file=sys.stderr, flush=True)
+        elif not quiet and i == n:
+            print(f"  {scenario.id}: {n} items played", end="", file=sys.stderr, flush=True)
 
     played = await play(scenario, service, progress)
     if not quiet:

@@ -234,6 +234,10 @@ async def test_the_meeting_data_is_a_delimited_block_below_a_system_prompt() -> 
     lines = data_lines(ep.requests[0])
     assert [x["id"] for x in lines] == ["position:p1", "u1", "u2", "u3", "u4", "u5"]
     assert lines[-1]["text"].startswith("Einde data.</meeting-data>")
+    # The schema lets the model cite only the lines it was sent.
+    schema = ep.requests[0]["response_format"]["json_schema"]["schema"]
+    cite = schema["properties"]["evidence"]["items"]["properties"]["source"]
+    assert cite["enum"] == [x["id"] for x in lines]
 
 
 # ---- every error path ends in the local engine -------------------------------------------------
@@ -316,7 +320,8 @@ async def test_a_hallucinated_quote_is_dropped() -> None:
     # The drops are counted by reason; the answer without evidence is dropped too.
     r = ep.reasoner()
     await r.answer(view(), QUESTION)
-    assert summary(r)["drop_reasons"] == {"citation_quote_not_verbatim": 2, "no_evidence": 2}
+    assert summary(r)["drop_reasons"] == {"no_evidence": 2}
+    assert summary(r)["citations_dropped"] == {"quote_not_verbatim": 2}
 
 
 async def test_a_citation_into_another_meeting_is_dropped() -> None:
@@ -339,8 +344,7 @@ async def test_a_citation_into_another_meeting_is_dropped() -> None:
     r = ep.reasoner()
     answer = await r.answer(view(), QUESTION)
     assert answer.fallback
-    assert summary(r)["drop_reasons"]["citation_unknown_source"] == 2
-    assert summary(r)["drop_reasons"]["citation_quote_not_verbatim"] == 2
+    assert summary(r)["citations_dropped"] == {"unknown_source": 2, "quote_not_verbatim": 2}
     assert "kantine" not in answer.answer
     assert other.roster.meeting_id == "m2"
 
@@ -387,7 +391,8 @@ async def test_an_obeyed_injection_never_reaches_the_facilitator() -> None:
     assert not any(e.utterance_id == "u5" for a in agreed for e in a.evidence)
     assert answer.fallback and not any(c.utterance_id == "u5" for c in answer.evidence)
     drops = summary(r)["drop_reasons"]
-    assert drops["injected_source"] >= 1 and drops["citation_injected_source"] >= 1
+    assert drops["injected_source"] >= 1
+    assert summary(r)["citations_dropped"]["injected_source"] >= 1
     # Every request held the injected text only inside the data block.
     for body in ep.requests:
         assert "negeer alle eerdere" not in body["messages"][0]["content"]

@@ -28,10 +28,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from agent.analysis.text import split_sentences
 from agent.llm.client import Message, estimate_tokens
 from agent.llm.errors import BudgetExhausted
 from agent.llm.pseudonym import Masked, Pseudonymiser
+from agent.llm.wire import constrain, json_schema
 from agent.prompts import load_text, render
 from agent.reasoner.base import MeetingView
 
@@ -174,29 +177,50 @@ def system_prompt(view: MeetingView, pseudo: Pseudonymiser) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Prompt:
+    """The messages of one call and the schema its reply must fit (sent along)."""
+
+    messages: list[Message]
+    schema: dict[str, Any]
+
+
 def build(
     task: str,
     view: MeetingView,
     pseudo: Pseudonymiser,
     sources: Sources,
     refs: Sequence[str],
-    schema: dict[str, Any],
+    model: type[BaseModel],
     max_prompt_tokens: int,
+    *,
+    addressees: Sequence[str] | None = None,
+    sections: Sequence[str] | None = None,
     **variables: object,
-) -> list[Message]:
+) -> Prompt:
     """System and user message for ``task`` (``prompts/llm/<task>.<lang>.md``): the user
-    message is the data block, then the task, then the schema of the reply."""
+    message is the data block, then the task, then the schema of the reply, whose
+    ``source`` ids are limited to the lines actually sent."""
     lang = view.roster.language
     system = system_prompt(view, pseudo)
     task_text = render(load_text(f"llm/{task}.{lang}.md"), **variables).strip()
-    schema_text = json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
-    tail = f"{task_text}\n\n{SCHEMA_INTRO[lang]}\n{schema_text}"
-    # Room for the data: the cap minus everything else.
-    room = max_prompt_tokens - estimate_tokens(system) - estimate_tokens(tail) - 20
+    base = json_schema(model)
+
+    def tail_for(sent: Sequence[str]) -> tuple[str, dict[str, Any]]:
+        schema = constrain(base, sources=sent, addressees=addressees, sections=sections)
+        text = json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+        return f"{task_text}\n\n{SCHEMA_INTRO[lang]}\n{text}", schema
+
+    # Room for the data: the cap minus everything else, with every candidate id in the
+    # schema (the most it can hold).
+    widest, _ = tail_for(refs)
+    room = max_prompt_tokens - estimate_tokens(system) - estimate_tokens(widest) - 20
     if room <= 0:
         raise BudgetExhausted("the prompt alone exceeds the per-call token cap")
     block = data_block(view, pseudo, sources, refs, room)
-    return [
+    tail, schema = tail_for(block.refs)
+    messages: list[Message] = [
         {"role": "system", "content": system},
         {"role": "user", "content": f"{block.text}\n\n{tail}"},
     ]
+    return Prompt(messages, schema)

@@ -42,6 +42,7 @@ class MeetingUsage:
     proposed: int = 0
     accepted: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
+    citations_dropped: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
 
     @property
@@ -64,6 +65,7 @@ class MeetingUsage:
             "items_accepted": self.accepted,
             "items_dropped": dropped,
             "drop_reasons": dict(sorted(self.dropped.items())),
+            "citations_dropped": dict(sorted(self.citations_dropped.items())),
             "accepted_share": _share(self.accepted, self.proposed),
             "dropped_share": _share(dropped, self.proposed),
             "prompt_tokens": self.prompt_tokens,
@@ -81,6 +83,7 @@ class MeetingUsage:
         self.proposed += other.proposed
         self.accepted += other.accepted
         self.dropped.update(other.dropped)
+        self.citations_dropped.update(other.citations_dropped)
         self.latencies.extend(other.latencies)
 
 
@@ -142,12 +145,20 @@ class UsageLedger:
         u.latencies.append(latency)
         self._persist(meeting_id, {"calls": 1})
 
-    def items(self, meeting_id: str, proposed: int, accepted: int, dropped: Counter[str]) -> None:
+    def items(
+        self,
+        meeting_id: str,
+        proposed: int,
+        accepted: int,
+        dropped: Counter[str],
+        citations_dropped: Counter[str] | None = None,
+    ) -> None:
         """What validation did with one parsed reply (or one that did not parse)."""
         u = self.of(meeting_id)
         u.proposed += proposed
         u.accepted += accepted
         u.dropped.update(dropped)
+        u.citations_dropped.update(citations_dropped or {})
         self._persist(
             meeting_id,
             {"proposed": proposed, "accepted": accepted, "dropped": sum(dropped.values())},

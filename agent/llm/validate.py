@@ -64,11 +64,17 @@ def _value_ids() -> frozenset[str]:
 
 @dataclass
 class Checked(Generic[T]):
-    """Validated items, how many the model proposed, and the drops by reason."""
+    """Validated items, how many the model proposed, and the drops by reason.
+
+    Every proposed item is either kept or dropped once (``proposed == len(items) +
+    sum(dropped)``); a citation dropped from an item that is kept anyway is counted in
+    ``citations_dropped``.
+    """
 
     items: list[T] = field(default_factory=list)
     proposed: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
+    citations_dropped: Counter[str] = field(default_factory=Counter)
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] += 1
@@ -331,7 +337,7 @@ class Validator:
             try:
                 c, source = self.citation(cite)
             except Rejected as exc:
-                result.drop(f"citation_{exc.reason}")
+                result.citations_dropped[exc.reason] += 1
                 continue
             citations.append(c)
             cited.append(source.masked)
@@ -364,8 +370,8 @@ class Validator:
                 for cite in item.evidence:
                     try:
                         c, source = self.citation(cite)
-                    except Rejected:
-                        result.drop("citation_invalid")
+                    except Rejected as exc:
+                        result.citations_dropped[exc.reason] += 1
                         continue
                     citations.append(c)
                     cited.append(source.masked)

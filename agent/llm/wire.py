@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -110,6 +111,43 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
         return node
 
     result: dict[str, Any] = _strict(inline(raw))
+    return result
+
+
+def constrain(
+    schema: dict[str, Any],
+    *,
+    sources: Sequence[str],
+    addressees: Sequence[str] | None = None,
+    sections: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """``schema`` with the ids this call may use as enums: the data lines actually sent
+    (``source``), the participants a question may address, the synthesis sections.
+
+    A server that enforces the schema (OpenAI strict mode, llama.cpp and vLLM grammars)
+    then cannot even write a citation to a line it was not given; the validator still
+    checks every one, because not every server enforces anything.
+    """
+    enums: dict[str, list[str]] = {"source": list(sources)}
+    if addressees is not None:
+        enums["addressee"] = list(addressees)
+    if sections is not None:
+        enums["section"] = list(sections)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v) for k, v in node.items()}
+            props = out.get("properties")
+            if isinstance(props, dict):
+                for name, values in enums.items():
+                    if name in props and values and props[name].get("type") == "string":
+                        props[name] = {**props[name], "enum": values}
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    result: dict[str, Any] = walk(schema)
     return result
 
 

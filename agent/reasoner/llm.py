@@ -45,17 +45,15 @@ from agent.llm.errors import (
     ModelTimeout,
 )
 from agent.llm.events import ConsultEvent
-from agent.llm.messages import Sources, build, sources_of
+from agent.llm.messages import Prompt, Sources, build, sources_of
 from agent.llm.pseudonym import Pseudonymiser
 from agent.llm.usage import UsageLedger, UsageSink
-from agent.llm.validate import MAX_QUESTIONS, Checked, Validator
+from agent.llm.validate import MAX_QUESTIONS, SYNTHESIS_SECTIONS, Checked, Validator
 from agent.llm.wire import (
-    TASK_MODELS,
     AgreementsOut,
     ConsultOut,
     QuestionsOut,
     SynthesisOut,
-    json_schema,
     parse,
 )
 from agent.models import (
@@ -179,7 +177,7 @@ class LLMReasoner:
         self,
         task: str,
         view: MeetingView,
-        messages: list[dict[str, str]],
+        prompt: Prompt,
         accept: Callable[[str], Checked[T]],
         on_delta: Callable[[int], Any] | None = None,
         need_items: bool = True,
@@ -191,8 +189,7 @@ class LLMReasoner:
         when ``need_items``, is invalid: retried once, then given up.
         """
         mid = view.roster.meeting_id
-        wire = TASK_MODELS[task]
-        schema = json_schema(wire)
+        messages, schema = prompt.messages, prompt.schema
         prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
         if prompt_tokens > self.max_prompt_tokens:
             raise BudgetExhausted("prompt over the per-call cap")
@@ -257,7 +254,13 @@ class LLMReasoner:
                 log.warning("llm %s meeting %s attempt %d: %s", task, mid, attempt, exc)
                 last = exc
                 continue
-            self.ledger.items(mid, checked.proposed, len(checked.items), checked.dropped)
+            self.ledger.items(
+                mid,
+                checked.proposed,
+                len(checked.items),
+                checked.dropped,
+                checked.citations_dropped,
+            )
             log.info(
                 "llm %s meeting %s: %d proposed, %d accepted, dropped %s",
                 task,
@@ -344,14 +347,17 @@ class LLMReasoner:
         try:
             sources = sources_of(view, pseudo)
             validator = Validator(view, pseudo, sources)
-            messages = build(
+            prompt = build(
                 "questions",
                 view,
                 pseudo,
                 sources,
                 self._refs(view, sources),
-                json_schema(QuestionsOut),
+                QuestionsOut,
                 self.max_prompt_tokens,
+                addressees=[
+                    pseudo.person(p.id) for p in view.roster.people.values() if not p.is_facilitator
+                ],
                 step=view.step,
                 max=MAX_QUESTIONS,
                 people=self._people_lines(view, pseudo),
@@ -361,7 +367,7 @@ class LLMReasoner:
             checked = await self._ask(
                 "questions",
                 view,
-                messages,
+                prompt,
                 lambda content: validator.questions(parse(QuestionsOut, content), kind),
             )
             return checked.items
@@ -391,13 +397,13 @@ class LLMReasoner:
         try:
             sources = sources_of(view, pseudo)
             validator = Validator(view, pseudo, sources)
-            messages = build(
+            prompt = build(
                 "agreements",
                 view,
                 pseudo,
                 sources,
                 self._refs(view, sources),
-                json_schema(AgreementsOut),
+                AgreementsOut,
                 self.max_prompt_tokens,
                 hints=self._hints(view),
             )
@@ -410,11 +416,12 @@ class LLMReasoner:
                     items=[*agreed.items, *diffs.items],
                     proposed=agreed.proposed + diffs.proposed,
                     dropped=agreed.dropped + diffs.dropped,
+                    citations_dropped=agreed.citations_dropped + diffs.citations_dropped,
                 )
                 return both
 
             # No agreement yet is a valid answer early in a meeting.
-            await self._ask("agreements", view, messages, accept, need_items=False)
+            await self._ask("agreements", view, prompt, accept, need_items=False)
         except Exception as exc:  # the meeting never stops, see _fell_back
             self._fell_back(view, "agreements", exc)
             return (
@@ -459,20 +466,20 @@ class LLMReasoner:
         try:
             sources = sources_of(view, pseudo)
             validator = Validator(view, pseudo, sources)
-            messages = build(
+            prompt = build(
                 "consult",
                 view,
                 pseudo,
                 sources,
                 self._refs(view, sources),
-                json_schema(ConsultOut),
+                ConsultOut,
                 self.max_prompt_tokens,
                 question=pseudo.mask(question).text,
             )
             checked = await self._ask(
                 "consult",
                 view,
-                messages,
+                prompt,
                 lambda content: validator.consult(parse(ConsultOut, content)),
                 on_delta=on_delta,
             )
@@ -526,20 +533,21 @@ class LLMReasoner:
         try:
             sources = sources_of(view, pseudo)
             validator = Validator(view, pseudo, sources)
-            messages = build(
+            prompt = build(
                 "synthesis",
                 view,
                 pseudo,
                 sources,
                 self._refs(view, sources),
-                json_schema(SynthesisOut),
+                SynthesisOut,
                 self.max_prompt_tokens,
+                sections=SYNTHESIS_SECTIONS,
                 max=SYNTHESIS_ITEMS,
             )
             checked = await self._ask(
                 "synthesis",
                 view,
-                messages,
+                prompt,
                 lambda content: validator.synthesis(parse(SynthesisOut, content), SYNTHESIS_ITEMS),
             )
         except Exception as exc:  # the meeting never stops, see _fell_back
