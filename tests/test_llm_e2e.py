@@ -2,7 +2,7 @@
 
 ``RONDETAFEL_E2E_LLM_URL`` names the running server (``.ci/run`` starts one and exports
 it). Without it these tests are skipped on a developer's machine, and fail in CI
-(``RONDETAFEL_E2E_REQUIRED`` or ``CI`` set), so CI can never skip them silently.
+(``RONDETAFEL_E2E_REQUIRED`` set, as .ci/run does when the opt-in e2e run is on).
 
 The small model often writes weak or invalid output. The tests do not ask it to be good;
 they prove the meeting completes, every item shown is valid, and every fallback is
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow
 def llm_url() -> str:
     url = os.environ.get("RONDETAFEL_E2E_LLM_URL")
     if not url:
-        if os.environ.get("RONDETAFEL_E2E_REQUIRED") or os.environ.get("CI"):
+        if os.environ.get("RONDETAFEL_E2E_REQUIRED"):
             pytest.fail("RONDETAFEL_E2E_LLM_URL is not set, but this run must test a real model")
         pytest.skip("set RONDETAFEL_E2E_LLM_URL to a llama.cpp server to run (see .ci/run)")
     return url
