@@ -184,6 +184,10 @@ class Evidence(BaseModel):
     party: str
     quote: str
 
+    def citation(self) -> Citation:
+        """The same evidence as a :class:`Citation`, for outputs that mix sources."""
+        return Citation(utterance_id=self.utterance_id, participant=self.speaker, quote=self.quote)
+
 
 class Agreement(BaseModel):
     id: str

@@ -61,16 +61,9 @@ def _all_citations(sug: Suggestions) -> list[AgentCitation]:
     cites: list[AgentCitation] = [c for item in sug.items for c in item.citations]
     cites += [q.grounded_in for q in sug.questions]
     for a in sug.agreements:
-        cites += [
-            AgentCitation(utterance_id=e.utterance_id, participant=e.speaker, quote=e.quote)
-            for e in a.evidence
-        ]
+        cites += [e.citation() for e in a.evidence]
     for d in sug.differences:
-        cites += [
-            AgentCitation(utterance_id=e.utterance_id, participant=e.speaker, quote=e.quote)
-            for side in d.sides
-            for e in side.evidence
-        ]
+        cites += [e.citation() for side in d.sides for e in side.evidence]
     if sug.topic:
         cites += [c for m in sug.topic.missing_parties for c in m.evidence]
     return cites
@@ -145,7 +138,7 @@ async def collect(scenario: Scenario, service: MeetingService, quiet: bool = Fal
     for a in agreed:
         citations += [
             _check_citation(
-                AgentCitation(utterance_id=e.utterance_id, participant=e.speaker, quote=e.quote),
+                e.citation(),
                 texts,
             )
             for e in a.evidence

@@ -366,7 +366,6 @@ async def advise_connection(state: MeetingState, runtime: Runtime[AgentContext])
     agreed, differences = await ctx.reasoner.describe_agreements(view)
     questions = await ctx.reasoner.propose_questions(view)
     lang = view.language
-    from agent.models import Citation
 
     items = [
         SuggestionItem(
@@ -377,10 +376,7 @@ async def advise_connection(state: MeetingState, runtime: Runtime[AgentContext])
                 parties=", ".join(view.roster.party_name(p) for p in a.parties),
                 label=a.label,
             ),
-            citations=[
-                Citation(utterance_id=e.utterance_id, participant=e.speaker, quote=e.quote)
-                for e in a.evidence
-            ],
+            citations=[e.citation() for e in a.evidence],
         )
         for a in agreed
     ]
@@ -388,11 +384,7 @@ async def advise_connection(state: MeetingState, runtime: Runtime[AgentContext])
         SuggestionItem(
             kind="difference",
             text=msg(lang, "difference", label=d.label),
-            citations=[
-                Citation(utterance_id=e.utterance_id, participant=e.speaker, quote=e.quote)
-                for side in d.sides
-                for e in side.evidence
-            ],
+            citations=[e.citation() for side in d.sides for e in side.evidence],
         )
         for d in differences
     ]

@@ -438,23 +438,14 @@ class LocalReasoner:
             agreements, _ = await self.describe_agreements(view)
             if agreements:
                 lines = [msg(lang, "consult_agree")] + [f"- {a.label}" for a in agreements[:5]]
-                ev = [
-                    Citation(utterance_id=e.utterance_id, participant=e.speaker, quote=e.quote)
-                    for a in agreements[:5]
-                    for e in a.evidence
-                ]
+                ev = [e.citation() for a in agreements[:5] for e in a.evidence]
                 return ConsultAnswer(answer="\n".join(lines), evidence=ev)
             return ConsultAnswer(answer=msg(lang, "no_agreements"))
         if intent == "differences":
             _, diffs = await self.describe_agreements(view)
             if diffs:
                 lines = [msg(lang, "consult_differences")] + [f"- {d.label}" for d in diffs[:5]]
-                ev = [
-                    Citation(utterance_id=e.utterance_id, participant=e.speaker, quote=e.quote)
-                    for d in diffs[:5]
-                    for side in d.sides
-                    for e in side.evidence
-                ]
+                ev = [e.citation() for d in diffs[:5] for side in d.sides for e in side.evidence]
                 return ConsultAnswer(answer="\n".join(lines), evidence=ev)
             return ConsultAnswer(answer=msg(lang, "no_differences"))
         if intent == "not_heard":

@@ -98,7 +98,7 @@ def _cite(u: UtteranceOut, quote: str) -> Citation:
 
 
 def _from_evidence(e: Evidence) -> Citation:
-    return Citation(utterance_id=e.utterance_id, participant=e.speaker, quote=e.quote)
+    return e.citation()
 
 
 def _fragment(sentence: str) -> str:
