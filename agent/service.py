@@ -21,6 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from agent.analysis.text import quote_in
 from agent.embeddings import Embedder, get_embedder
 from agent.errors import InvalidInput, ModelError, NotFound
+from agent.events import MeetingEvents, MeetingUpdate, Reason
 from agent.graph.builder import build_graph
 from agent.graph.nodes import build_view
 from agent.graph.state import AgentContext, Event, MeetingState
@@ -83,6 +84,7 @@ class MeetingService:
         self.retrieval_per_author = retrieval_per_author
         self._index_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._stale_index: set[str] = set()
+        self.events = MeetingEvents()
 
     @property
     def backend(self) -> str:
@@ -105,6 +107,9 @@ class MeetingService:
         result = await self.graph.ainvoke(
             graph_input, self._config(meeting_id), context=self.context
         )
+        reason = _REASONS.get(event["kind"])
+        if reason is not None:
+            self.events.publish(meeting_id, reason)
         return cast(MeetingState, result)
 
     async def _state(self, meeting_id: str) -> MeetingState:
@@ -141,6 +146,7 @@ class MeetingService:
                 repo.audit(
                     s, meeting_id, "facilitator", actor, "frame.record", {"chars": len(text)}
                 )
+        self.events.publish(meeting_id, "frame")
         return self.get_meeting(meeting_id)
 
     async def change_step(self, meeting_id: str, to: str, actor: str | None = None) -> Suggestions:
@@ -257,6 +263,7 @@ class MeetingService:
             with self.db.session() as s:
                 if repo.lock_positions(s, meeting_id):
                     repo.audit(s, meeting_id, "facilitator", actor, "positions.lock", {})
+        self.events.publish(meeting_id, "positions")
         return self.get_meeting(meeting_id)
 
     def list_positions(
@@ -481,6 +488,45 @@ class MeetingService:
     async def signals(self, meeting_id: str) -> list[Signal]:
         return await self.context.reasoner.signals(await self._view(meeting_id))
 
+    # ---- live updates ---------------------------------------------------------------------
+
+    async def update(self, meeting_id: str, reason: Reason) -> MeetingUpdate:
+        """The views a live screen shows, as they stand now."""
+        suggestions = await self.suggestions(meeting_id)
+        view = await self._view(meeting_id)
+        agreed, differences = await self.context.reasoner.describe_agreements(view)
+        return MeetingUpdate(
+            reason=reason,
+            step=suggestions.step,
+            suggestions=suggestions,
+            agreements=agreed,
+            differences=differences,
+            signals=await self.context.reasoner.signals(view),
+        )
+
+    async def watch(
+        self, meeting_id: str, heartbeat: float = 15.0
+    ) -> AsyncGenerator[MeetingUpdate | None, None]:
+        """Updates for a live screen: a snapshot first, then one after each change.
+
+        Yields None after ``heartbeat`` quiet seconds, so the caller can keep its
+        connection alive. Changes that arrive while a snapshot is being read are folded
+        into the next one; the stream ends when the service closes.
+        """
+        self.get_meeting(meeting_id)  # 404 before the stream starts
+        return self._watch(meeting_id, heartbeat)
+
+    async def _watch(
+        self, meeting_id: str, heartbeat: float
+    ) -> AsyncGenerator[MeetingUpdate | None, None]:
+        with self.events.watch(meeting_id) as watcher:
+            yield await self.update(meeting_id, "hello")
+            while not watcher.closed:
+                reason = await watcher.next(heartbeat)
+                if watcher.closed:
+                    break
+                yield None if reason is None else await self.update(meeting_id, reason)
+
     # ---- synthesis ------------------------------------------------------------------------------
 
     async def generate_synthesis(
@@ -495,6 +541,7 @@ class MeetingService:
                 self.db, self.context.reasoner, view, role=role, by=by
             )
         assert report is not None  # "raise" when shared, never None
+        self.events.publish(meeting_id, "synthesis")
         return report
 
     def get_synthesis(self, meeting_id: str, audience: synthesis.Audience = "team") -> SynthesisOut:
@@ -508,13 +555,17 @@ class MeetingService:
         """Accept, edit, reject, reopen or comment on one item."""
         async with self._locks[meeting_id]:
             with self.db.session() as s:
-                return synthesis.review(s, meeting_id, item_id, patch, role)
+                item = synthesis.review(s, meeting_id, item_id, patch, role)
+        self.events.publish(meeting_id, "synthesis")
+        return item
 
     async def share_synthesis(self, meeting_id: str, shared: bool = True) -> SynthesisOut:
         """Share the approved synthesis with the participants, or stop sharing it."""
         async with self._locks[meeting_id]:
             with self.db.session() as s:
-                return synthesis.share(s, meeting_id, shared, "facilitator")
+                out = synthesis.share(s, meeting_id, shared, "facilitator")
+        self.events.publish(meeting_id, "synthesis")
+        return out
 
     def export_synthesis(
         self,
@@ -547,6 +598,13 @@ class MeetingService:
                     )
                 caught_up += len(pending)
         return caught_up
+
+
+_REASONS: dict[str, Reason] = {
+    "utterances": "utterances",
+    "step": "step",
+    "positions": "positions",
+}
 
 
 class _StoreUsageSink:

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(1_000_000, description="Largest accepted JSON request body.")
     max_upload_bytes: int = Field(2_000_000, description="Largest accepted position file.")
+    events_heartbeat_s: float = Field(
+        15.0, gt=0, le=300, description="Seconds of quiet before the event stream sends a ping."
+    )
+    shutdown_grace_s: int = Field(
+        5, ge=0, description="Seconds `serve` waits for open streams when it stops."
+    )
     chunk_chars: int = Field(
         400, ge=100, le=2000, description="Target size of a position chunk in the index."
     )

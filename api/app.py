@@ -14,7 +14,7 @@ from agent.settings import Settings, get_settings
 from api import errors
 from api.deps import ServiceDep
 from api.limits import BodySizeLimit
-from api.routes import consult_stream, meetings, positions, synthesis, transcript
+from api.routes import consult_stream, events, meetings, positions, synthesis, transcript
 from api.schemas import Health
 from rondetafel import __version__
 
@@ -32,7 +32,10 @@ def create_app(settings: Settings | None = None, reasoner: Reasoner | None = Non
             app.state.service = service
             app.state.settings = settings
             log.info("rondetafel ready: data in %s, backend %s", settings.data_dir, service.backend)
-            yield
+            try:
+                yield
+            finally:
+                service.events.close()
 
     app = FastAPI(
         title="Rondetafel",
@@ -49,6 +52,7 @@ def create_app(settings: Settings | None = None, reasoner: Reasoner | None = Non
     errors.install(app)
     app.include_router(meetings.router)
     app.include_router(consult_stream.router)
+    app.include_router(events.router)
     app.include_router(positions.router)
     app.include_router(transcript.router)
     app.include_router(synthesis.router)

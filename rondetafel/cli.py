@@ -57,6 +57,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
+        # Live screens hold event streams open; without a grace limit a stop would wait
+        # for every browser tab to close.
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
 
 

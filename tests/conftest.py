@@ -75,15 +75,21 @@ def free_port() -> int:
 class LiveServer:
     """``rondetafel serve`` in a subprocess on a loopback port."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir.parent / f"server-{self.port}.log"
 
     def start(self) -> None:
-        env = {**os.environ, "RONDETAFEL_DATA_DIR": str(self.data_dir), "OMP_NUM_THREADS": "1"}
+        env = {
+            **os.environ,
+            "RONDETAFEL_DATA_DIR": str(self.data_dir),
+            "OMP_NUM_THREADS": "1",
+            **self.env,
+        }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rondetafel.cli", "serve", "--port", str(self.port)],
             env=env,
