@@ -23,7 +23,7 @@ import numpy as np
 
 from agent.analysis.features import centred
 from agent.analysis.injection import looks_like_instruction
-from agent.analysis.questions import content_stems
+from agent.analysis.questions import content_stems, stem
 from agent.analysis.text import normalize_ws, split_sentences
 from agent.embeddings import Embedder
 from agent.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -457,7 +457,9 @@ def _candidates(p: PositionOut) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Entry:
+class ConcernEntry:
+    """One position, ready for comparing concerns with the others."""
+
     position: PositionOut
     party: str
     sentences: list[str]
@@ -465,16 +467,30 @@ class _Entry:
     words: list[set[str]]  # the concern words of each sentence
 
 
-def digest(
-    positions: Sequence[PositionOut], roster: Roster, embedder: Embedder
-) -> list[ParticipantDigest]:
-    """Extractive digest: per participant, the sentences most central to their position.
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
-    A key statement is related to another party's position when one of that party's
-    sentences is close in meaning (centred cosine) and shares a concern word with it: a
-    content word that few positions use and that is not the meeting's own subject, an
-    addressee or a word of time or asking (``not_concerns`` in ``prompts/positions.yaml``).
-    Two texts that are merely both about "the organisation" do not count as one concern.
+
+def _named(sentence: str, language: str) -> set[str]:
+    """Stems of words capitalised inside the sentence: names of places, people, homes.
+
+    Two parties who both mention "Ashdown" share a place, not a concern.
+    """
+    tokens = _WORD.findall(sentence)
+    return {stem(t, language) for t in tokens[1:] if t[0].isupper() and not t.isupper()}
+
+
+def concern_entries(
+    positions: Sequence[PositionOut],
+    roster: Roster,
+    embedder: Embedder,
+    specific_share: float = SPECIFIC_SHARE,
+) -> list[ConcernEntry]:
+    """Each position's usable sentences, their centred vectors and their concern words.
+
+    A concern word is a content word that few positions use and that is not the
+    meeting's own subject, an addressee or a word of time or asking (``not_concerns`` in
+    ``prompts/positions.yaml``): two texts that are merely both about "the organisation"
+    do not share a concern.
     """
     lang = roster.language
     raw: list[tuple[PositionOut, str, list[str], list[set[str]]]] = []
@@ -482,23 +498,32 @@ def digest(
         person = roster.people.get(p.participant)
         sentences = _candidates(p) if person else []
         if person and sentences:
-            raw.append((p, person.party, sentences, [content_stems(x, lang) for x in sentences]))
+            stems = [content_stems(x, lang) - _named(x, lang) for x in sentences]
+            raw.append((p, person.party, sentences, stems))
     # A word most positions use ("hogeschool", "residents") names the setting, not a
     # concern; only words that few positions share can tie two of them to one concern.
     df: dict[str, int] = {}
     for *_, stems in raw:
         for w in set().union(*stems):
             df[w] = df.get(w, 0) + 1
-    common = max(2, int(SPECIFIC_SHARE * len(raw)))
-    skip = tuple(load_yaml("positions.yaml")["not_concerns"][lang])
+    common = max(2, int(specific_share * len(raw)))
+    lexicon = load_yaml("positions.yaml")
+    skip = tuple(lexicon["not_concerns"][lang])
+    numbers = {stem(str(w), lang) for w in lexicon["number_words"][lang]}
     setting = content_stems(f"{roster.topic.title} {roster.topic.goal}", lang)
     setting |= {w for name in roster.parties.values() for w in content_stems(name, lang)}
 
     def concern(w: str) -> bool:
-        return df[w] <= common and len(w) >= 5 and not w.startswith(skip) and w not in setting
+        return (
+            df[w] <= common
+            and len(w) >= 5
+            and not w.startswith(skip)
+            and w not in setting
+            and w not in numbers
+        )
 
-    entries = [
-        _Entry(
+    return [
+        ConcernEntry(
             p,
             party,
             sentences,
@@ -507,6 +532,18 @@ def digest(
         )
         for p, party, sentences, stems in raw
     ]
+
+
+def digest(
+    positions: Sequence[PositionOut], roster: Roster, embedder: Embedder
+) -> list[ParticipantDigest]:
+    """Extractive digest: per participant, the sentences most central to their position.
+
+    A key statement is related to another party's position when one of that party's
+    sentences is close in meaning (centred cosine) and shares a concern word with it
+    (:func:`concern_entries`).
+    """
+    entries = concern_entries(positions, roster, embedder)
     out: list[ParticipantDigest] = []
     for e in entries:
         statements: list[KeyStatement] = []

@@ -325,17 +325,28 @@ def _position_digest(view: MeetingView) -> list[SuggestionItem]:
     return digest_items(view.positions, view.roster, get_embedder())
 
 
+def _common_ground(view: MeetingView) -> list[SuggestionItem]:
+    """Concerns that several parties' positions share: leads, never agreements."""
+    from agent.common_ground import common_ground_items
+    from agent.embeddings import get_embedder
+
+    return common_ground_items(view.positions, view.roster, get_embedder())
+
+
 async def advise_frame(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """A draft opening with ground rules and goal, and each position's key statements."""
+    """A draft opening with ground rules and goal, possible common ground in the
+    positions, and each position's key statements."""
     ctx = runtime.context
     view = build_view(state, ctx)
     items = await ctx.reasoner.draft_frame(view)
+    items += _common_ground(view)
     items += _position_digest(view)
     return _done(Suggestions(step="frame", headline=_headline(view, "frame"), items=items))
 
 
 async def advise_values(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Values-probing questions, redirects for solution talk, and signals."""
+    """Values-probing questions, redirects for solution talk, possible common ground in
+    the positions, and signals."""
     ctx = runtime.context
     view = build_view(state, ctx)
     questions = await ctx.reasoner.propose_questions(view)
@@ -347,6 +358,7 @@ async def advise_values(state: MeetingState, runtime: Runtime[AgentContext]) -> 
             items.append(
                 SuggestionItem(kind="redirect", text=msg(view.language, "redirect", name=name))
             )
+    items += _common_ground(view)
     return _done(
         Suggestions(
             step="values",
