@@ -470,7 +470,7 @@ class ConcernEntry:
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
-def _named(sentence: str, language: str) -> set[str]:
+def named_stems(sentence: str, language: str) -> set[str]:
     """Stems of words capitalised inside the sentence: names of places, people, homes.
 
     Two parties who both mention "Ashdown" share a place, not a concern.
@@ -498,7 +498,7 @@ def concern_entries(
         person = roster.people.get(p.participant)
         sentences = _candidates(p) if person else []
         if person and sentences:
-            stems = [content_stems(x, lang) - _named(x, lang) for x in sentences]
+            stems = [content_stems(x, lang) - named_stems(x, lang) for x in sentences]
             raw.append((p, person.party, sentences, stems))
     # A word most positions use ("hogeschool", "residents") names the setting, not a
     # concern; only words that few positions share can tie two of them to one concern.

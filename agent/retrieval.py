@@ -443,9 +443,25 @@ class PositionIndex:
 
     # ---- reading ---------------------------------------------------------------------
 
-    def search(self, meeting_id: str, query: str, k: int = 5, per_author: int = 2) -> list[Hit]:
+    @property
+    def reuses_passage_vectors(self) -> bool:
+        """Whether vectors of the bundled model fit this index (not so for an endpoint)."""
+        return isinstance(self.ef, E5EmbeddingFunction)
+
+    def search(
+        self,
+        meeting_id: str,
+        query: str,
+        k: int = 5,
+        per_author: int = 2,
+        vector: np.ndarray | None = None,
+    ) -> list[Hit]:
         """The ``k`` chunks of this meeting closest to ``query``, at most ``per_author``
-        from any one participant, so one long position cannot drown out the others."""
+        from any one participant, so one long position cannot drown out the others.
+
+        ``vector`` replaces embedding ``query`` when the caller already has one in this
+        index's space (see :attr:`reuses_passage_vectors`).
+        """
         if k <= 0 or per_author <= 0:
             return []
         with self._lock:
@@ -455,7 +471,7 @@ class PositionIndex:
             total = col.count()
         if total == 0:
             return []
-        qvec = np.asarray(self.ef.embed_query([query])[0])
+        qvec = vector if vector is not None else np.asarray(self.ef.embed_query([query])[0])
         n = min(total, max(4 * k, 16))
         while True:
             with self._lock:

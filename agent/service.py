@@ -14,11 +14,12 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, cast
 
+import numpy as np
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
-from agent.analysis.text import quote_in
+from agent.analysis.text import quote_in, split_sentences
 from agent.embeddings import Embedder, get_embedder
 from agent.errors import InvalidInput, ModelError, NotFound
 from agent.events import MeetingEvents, MeetingUpdate, Reason
@@ -75,7 +76,12 @@ class MeetingService:
     ) -> None:
         self.db = db
         self.graph = graph
-        self.context = AgentContext(db=db, embedder=embedder, reasoner=reasoner)
+        self.context = AgentContext(
+            db=db,
+            embedder=embedder,
+            reasoner=reasoner,
+            related=self.related_passages if index is not None else None,
+        )
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         # The position index is derived from the store. Its writes take a lock of their own
         # (after the meeting lock, never before), so a retrieval that must repair the index
@@ -287,15 +293,21 @@ class MeetingService:
         raise NotFound(f"position {position_id!r} not found in this meeting")
 
     async def retrieve(
-        self, meeting_id: str, query: str, k: int = 5, per_author: int | None = None
+        self,
+        meeting_id: str,
+        query: str,
+        k: int = 5,
+        per_author: int | None = None,
+        vector: np.ndarray | None = None,
     ) -> list[Passage]:
         """Position passages of this meeting closest to ``query``, best first.
 
         At most ``per_author`` passages (default: the setting) come from one participant.
         Every passage is checked against the store before it is returned: its position is
         current and its quote occurs verbatim in the stored text. A hit that fails the
-        check marks the index stale; it is repaired and the search runs once more. Do not
-        call this while holding the meeting's lock (it may take the index lock).
+        check marks the index stale; it is repaired and the search runs once more. It takes
+        only the index lock (after the meeting lock, never before), so the graph may call it
+        while it handles an event.
         """
         if not query.strip():
             raise InvalidInput("query must not be empty")
@@ -313,7 +325,9 @@ class MeetingService:
             if not current:
                 return []
             try:
-                hits = await asyncio.to_thread(self.index.search, meeting_id, query, k, cap)
+                hits = await asyncio.to_thread(
+                    self.index.search, meeting_id, query, k, cap, vector
+                )
             except ModelError:
                 raise  # the embeddings endpoint failed: a rebuild would fail the same way
             except Exception:
@@ -347,6 +361,23 @@ class MeetingService:
             if meeting_id not in self._stale_index or attempt == 1:
                 return passages
         return passages
+
+    async def related_passages(self, meeting_id: str, text: str, k: int = 4) -> list[Passage]:
+        """Position passages close to what was just said, for the agent's own use.
+
+        With the bundled model the utterance's sentence vectors are already cached, so
+        this costs a search and no model call: the passage vectors of the sentences are
+        averaged and used as the query.
+        """
+        if self.index is None or not text.strip():
+            return []
+        vector = None
+        if self.index.reuses_passage_vectors:
+            sentences = split_sentences(text) or [text.strip()]
+            vecs = await asyncio.to_thread(self.context.embedder.passages, sentences)
+            mean = vecs.mean(axis=0)
+            vector = mean / (float(np.linalg.norm(mean)) or 1.0)
+        return await self.retrieve(meeting_id, text, k=k, per_author=1, vector=vector)
 
     async def _reindex(
         self, meeting_id: str, add: PositionOut | None = None, remove: str | None = None

@@ -10,9 +10,19 @@ from langgraph.runtime import Runtime
 
 from agent.analysis import agreements
 from agent.analysis.features import Features, analyse, centred
-from agent.analysis.text import split_sentences
-from agent.graph.state import AgentContext, EvidenceRef, MeetingState, SignalsState, ValueTally
-from agent.models import MeetingOut, Step, SuggestionItem, Suggestions
+from agent.analysis.polarity import same_polarity
+from agent.analysis.questions import content_stems
+from agent.analysis.text import quote_in, split_sentences
+from agent.graph.state import (
+    AgentContext,
+    EvidenceRef,
+    MeetingState,
+    PositionLink,
+    SignalsState,
+    ValueTally,
+)
+from agent.models import Citation, MeetingOut, Step, SuggestionItem, Suggestions, UtteranceOut
+from agent.positions import named_stems
 from agent.reasoner.base import MeetingView
 from agent.reasoner.local import msg, short_quote
 from agent.roster import Roster
@@ -21,6 +31,12 @@ from agent.values.classifier import get_classifier
 
 RECENT_IN_VIEW = 30
 EVIDENCE_PER_VALUE = 3
+# Centred cosine between an utterance and a sentence of another party's position above
+# which the two are shown as linked. Set by reading the links it gives on evals/scenarios:
+# below it, most links only shared a word.
+LINK_MIN = 0.52
+LINKS_KEPT = 50
+LINKS_SHOWN = 3
 
 
 def empty_signals() -> SignalsState:
@@ -148,8 +164,12 @@ async def analyse_utterances(state: MeetingState, runtime: Runtime[AgentContext]
     signals = state.get("signals") or empty_signals()
     values: dict[str, dict[str, ValueTally]] = {}
     stored: list[tuple[Features, np.ndarray]] = []
+    links = list(state.get("links", []))
     for u in utts:
         feats, vec = await asyncio.to_thread(analyse, u, roster, ctx.embedder)
+        link = await _link_to_positions(ctx, mid, u, feats, vec, roster)
+        if link is not None:
+            links = [*links, link][-LINKS_KEPT:]
         tracker = agreements.update(tracker, feats, vec, window, roster.language)
         signals = _update_signals(signals, feats, roster)
         if not feats.injection:
@@ -168,8 +188,61 @@ async def analyse_utterances(state: MeetingState, runtime: Runtime[AgentContext]
         "tracker": tracker,
         "signals": signals,
         "values": values,
+        "links": links,
         "processed_seq": utts[-1].seq,
     }
+
+
+async def _link_to_positions(
+    ctx: AgentContext, mid: str, u: UtteranceOut, f: Features, vec: np.ndarray, roster: Roster
+) -> PositionLink | None:
+    """The sentence of another party's position that this utterance comes closest to.
+
+    Retrieval finds candidate passages (one per author); each passage's sentences are then
+    compared with the utterance as the agreement tracker compares utterances: centred
+    cosine at least :data:`LINK_MIN`, a shared content word that is not the meeting's
+    own subject, and no polarity conflict. Only a statement links (not a question, an
+    instruction or the facilitator's words), and only to another party.
+    """
+    if ctx.related is None or f.facilitator or f.injection or f.question_only:
+        return None
+    # "Ja, maar", sarcasm, a disagreement or a proposal do not echo what someone wrote,
+    # however close the words.
+    if f.contrast or f.sarcasm or f.solution or f.stance == "disagree":
+        return None
+    lang = roster.language
+    said = set(f.stems) - _setting_stems(roster) - named_stems(u.text, lang)
+    best: PositionLink | None = None
+    for p in await ctx.related(mid, u.text):
+        if p.party == u.party:
+            continue
+        sentences = [x for x in split_sentences(p.quote) if not x.rstrip().endswith("?")]
+        if not sentences:
+            continue
+        vecs = await asyncio.to_thread(ctx.embedder.passages, sentences)
+        for sentence, v in zip(sentences, vecs, strict=True):
+            score = float(centred(v, ctx.embedder) @ vec)
+            if score < LINK_MIN or (best is not None and score <= best["score"]):
+                continue
+            if not said & (content_stems(sentence, lang) - named_stems(sentence, lang)):
+                continue
+            if not same_polarity(u.text, sentence, lang):
+                continue
+            best = {
+                "utterance": u.id,
+                "speaker": u.speaker,
+                "position_id": p.position_id,
+                "author": p.participant,
+                "quote": sentence,
+                "score": round(score, 4),
+            }
+    return best
+
+
+def _setting_stems(roster: Roster) -> set[str]:
+    """Words of the meeting's title, goal and party names: shared by everyone, no link."""
+    text = " ".join([roster.topic.title, roster.topic.goal, *roster.parties.values()])
+    return content_stems(text, roster.language)
 
 
 async def analyse_positions(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -256,6 +329,8 @@ def build_view(
             wanted.update(e["ref"] for e in t["evidence"] if not e["ref"].startswith("position:"))
     for row in signals["us_them"] + signals["solution_talk"]:
         wanted.add(row[0])
+    links = state.get("links", [])[-LINKS_KEPT:]
+    wanted.update(link["utterance"] for link in links)
     with ctx.db.session() as s:
         recent = repo.recent_utterance_ids(
             s, mid, repo.max_seq(s, mid) if whole_transcript else RECENT_IN_VIEW
@@ -273,6 +348,7 @@ def build_view(
         utterances={u.id: u for u in utts},
         recent=recent,
         asked=frozenset(state.get("asked", [])),
+        links=tuple(links),
     )
 
 
@@ -333,6 +409,48 @@ def _common_ground(view: MeetingView) -> list[SuggestionItem]:
     return common_ground_items(view.positions, view.roster, get_embedder())
 
 
+def _position_links(view: MeetingView) -> list[SuggestionItem]:
+    """The latest moments where someone said what another party had written, both cited."""
+    positions = {p.id: p for p in view.positions}
+    r = view.roster
+    items: list[SuggestionItem] = []
+    for link in reversed(view.links):
+        pos, u = positions.get(link["position_id"]), view.utterances.get(link["utterance"])
+        if pos is None or u is None or pos.participant != link["author"]:
+            continue  # the position was replaced or withdrawn since
+        if not quote_in(link["quote"], pos.text):
+            continue
+        said = _closest_sentence(u.text, link["quote"], view.language)
+        items.append(
+            SuggestionItem(
+                kind="position_link",
+                text=msg(
+                    view.language,
+                    "position_link",
+                    name=r.people[u.speaker].first_name,
+                    author=r.people[pos.participant].name,
+                    party=r.party_name(r.party_of(pos.participant)),
+                    quote=short_quote(link["quote"]),
+                ),
+                citations=[
+                    Citation(utterance_id=u.id, participant=u.speaker, quote=said),
+                    Citation(position_id=pos.id, participant=pos.participant, quote=link["quote"]),
+                ],
+            )
+        )
+        if len(items) == LINKS_SHOWN:
+            break
+    return items
+
+
+def _closest_sentence(text: str, other: str, language: str) -> str:
+    """The sentence of ``text`` that shares most words with ``other`` (the first on a tie)."""
+    sentences = split_sentences(text) or [text.strip()]
+    want = content_stems(other, language)
+    overlap = [len(content_stems(x, language) & want) for x in sentences]
+    return sentences[overlap.index(max(overlap))]
+
+
 async def advise_frame(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """A draft opening with ground rules and goal, possible common ground in the
     positions, and each position's key statements."""
@@ -358,6 +476,7 @@ async def advise_values(state: MeetingState, runtime: Runtime[AgentContext]) -> 
             items.append(
                 SuggestionItem(kind="redirect", text=msg(view.language, "redirect", name=name))
             )
+    items += _position_links(view)
     items += _common_ground(view)
     return _done(
         Suggestions(
@@ -400,6 +519,7 @@ async def advise_connection(state: MeetingState, runtime: Runtime[AgentContext])
         )
         for d in differences
     ]
+    items += _position_links(view)
     return _done(
         Suggestions(
             step="connection",

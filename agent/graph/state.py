@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypedDict
 
 from agent.analysis.agreements import TrackerState
 from agent.embeddings import Embedder
 from agent.models import Step
 from agent.reasoner.base import Reasoner
 from agent.store.db import Database
+
+if TYPE_CHECKING:
+    from agent.retrieval import Passage
 
 EventKind = Literal["utterances", "positions", "step", "consult", "synthesize"]
 
@@ -51,6 +54,17 @@ class SignalsState(TypedDict):
     utterances: int
 
 
+class PositionLink(TypedDict):
+    """What was said, tied to a passage another party wrote before the meeting."""
+
+    utterance: str
+    speaker: str
+    position_id: str
+    author: str
+    quote: str  # the sentence of the position, verbatim
+    score: float  # centred cosine between the utterance and that sentence
+
+
 def _merge_dict(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
     return {**left, **right}
 
@@ -67,6 +81,7 @@ class MeetingState(TypedDict, total=False):
     # participant id -> value id -> tally; a node returns only the participants it changed
     values: Annotated[dict[str, dict[str, ValueTally]], _merge_dict]
     positions_seen: list[str]
+    links: list[PositionLink]  # newest last, bounded
     # question keys already proposed; reducer appends so nothing is ever proposed twice
     asked: Annotated[list[str], operator.add]
     suggestions: dict[str, Any]
@@ -80,3 +95,11 @@ class AgentContext:
     db: Database
     embedder: Embedder
     reasoner: Reasoner
+    # Position passages close to a text, for this meeting only (None: no position index).
+    related: RelatedPassages | None = None
+
+
+class RelatedPassages(Protocol):
+    """Retrieval the agent may use: the service's checked search of the position index."""
+
+    async def __call__(self, meeting_id: str, text: str, k: int = 4) -> list[Passage]: ...

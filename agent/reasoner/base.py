@@ -27,7 +27,7 @@ from agent.roster import Roster
 
 if TYPE_CHECKING:
     from agent.analysis.agreements import TrackerState
-    from agent.graph.state import SignalsState, ValueTally
+    from agent.graph.state import PositionLink, SignalsState, ValueTally
     from agent.synthesis.models import SynthesisDraftItem
 
 
@@ -48,6 +48,8 @@ class MeetingView:
     utterances: Mapping[str, UtteranceOut]
     recent: list[str]  # ids of the most recent utterances, oldest first
     asked: frozenset[str] = frozenset()
+    # what was said, tied to another party's position passage (newest last)
+    links: tuple[PositionLink, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
