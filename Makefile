@@ -1,7 +1,7 @@
 # One entry point for the checks: lint, format, types, tests.
 PY ?= python
 
-.PHONY: check lint format-check types test eval
+.PHONY: check lint format-check types test eval browser
 
 check: lint format-check types test
 
@@ -19,3 +19,10 @@ test:
 
 eval:
 	rondetafel eval evals/scenarios --thresholds evals/thresholds.yaml --json eval-report.json
+
+# Debian's chromium for the browser tests (tests/browser). Playwright drives it through
+# executable_path; nothing ever downloads a browser.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }

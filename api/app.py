@@ -16,6 +16,7 @@ from api.deps import ServiceDep
 from api.limits import BodySizeLimit
 from api.routes import consult_stream, events, meetings, positions, synthesis, transcript
 from api.schemas import Health
+from api.web import mount as web
 from rondetafel import __version__
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None, reasoner: Reasoner | None = Non
         upload_max_bytes=settings.max_upload_bytes,
     )
     errors.install(app)
+    # The pages (/m/...), their static files, security headers and tokens kept out of logs.
+    web.install(app)
     app.include_router(meetings.router)
     app.include_router(consult_stream.router)
     app.include_router(events.router)

@@ -13,6 +13,7 @@ from agent.service import MeetingService
 from agent.settings import Settings
 from agent.store import repo
 from agent.store.repo import Principal
+from api.web import session
 
 
 def get_service(request: Request) -> MeetingService:
@@ -31,14 +32,25 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def get_principal(
+    request: Request,
     service: ServiceDep,
     meeting_id: Annotated[str, Path()],
     authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
-    """The caller behind the bearer token. 401 without a valid token; 404 for another meeting."""
-    if not authorization or not authorization.lower().startswith("bearer "):
+    """The caller behind the bearer token, or else behind the pages' session cookie.
+    401 without a valid token; 404 for another meeting."""
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization.split(" ", 1)[1].strip()
+    elif (cookie := session.session_token(request)) is not None:
+        if request.method not in session.SAFE_METHODS and not request.headers.get(
+            session.CSRF_HEADER
+        ):
+            raise Forbidden(
+                f"a change made with the session cookie needs the {session.CSRF_HEADER} header"
+            )
+        token = cookie
+    else:
         raise Unauthenticated("missing bearer token: send 'Authorization: Bearer <token>'")
-    token = authorization.split(" ", 1)[1].strip()
     with service.db.session() as s:
         principal = repo.resolve_token(s, token)
     if principal is None:
