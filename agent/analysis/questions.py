@@ -156,9 +156,25 @@ def content_stems(text: str, language: str, exclude: Iterable[str] = ()) -> set[
     (e.g. the addressee's name) removed. Stop words of both languages are removed,
     because meetings mix them."""
     lang = normalise_language(language)
-    stop = stopwords("nl") | stopwords("en")
+    if not exclude:
+        # Advice is recomputed after every utterance over the same texts: remember them.
+        return set(_content_stems(text, lang))
+    return set(_content_stems_of(text, lang, frozenset(fold(w) for w in exclude)))
+
+
+@functools.lru_cache(maxsize=50_000)
+def _content_stems(text: str, lang: str) -> frozenset[str]:
+    return _content_stems_of(text, lang, frozenset())
+
+
+@functools.cache
+def _stop_both() -> frozenset[str]:
+    return frozenset(stopwords("nl") | stopwords("en"))
+
+
+def _content_stems_of(text: str, lang: str, skip: frozenset[str]) -> frozenset[str]:
+    stop = _stop_both()
     generic = _forms(lang).generic_stems
-    skip = {fold(w) for w in exclude}
     out: set[str] = set()
     for token in words(text):
         if token in stop or token in skip or len(token) < _MIN_STEM or token.isdigit():
@@ -166,7 +182,7 @@ def content_stems(text: str, language: str, exclude: Iterable[str] = ()) -> set[
         s = stem(token, lang)
         if len(s) >= _MIN_STEM and s not in generic:
             out.add(s)
-    return out
+    return frozenset(out)
 
 
 # ------------------------------------------------------------------------------ quotes
@@ -261,6 +277,7 @@ def is_leading_question(text: str, language: str) -> bool:
     return bool(_forms(normalise_language(language)).leading.search(bare))
 
 
+@functools.lru_cache(maxsize=5_000)
 def contains_solution(text: str, language: str) -> bool:
     """True when the question itself puts a concrete action on the table.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -16,6 +17,7 @@ _ABBREV = re.compile(
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=20_000)
 def normalize_ws(text: str) -> str:
     """Collapse all runs of whitespace to one space and strip the ends."""
     return _WS.sub(" ", text).strip()

@@ -336,7 +336,9 @@ def build_view(
             s, mid, repo.max_seq(s, mid) if whole_transcript else RECENT_IN_VIEW
         )
         wanted.update(recent)
-        utts = repo.list_utterances(s, mid, ids=sorted(wanted), limit=len(wanted) + 1)
+        utts = ctx.utterances.get_many(
+            mid, sorted(wanted), lambda ids: repo.list_utterances(s, mid, ids=ids, limit=len(ids))
+        )
         positions = repo.list_positions(s, mid)
     return MeetingView(
         roster=roster,

@@ -7,12 +7,14 @@ store, so a checkpoint never copies the transcript.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypedDict
 
 from agent.analysis.agreements import TrackerState
 from agent.embeddings import Embedder
-from agent.models import Step
+from agent.models import Step, UtteranceOut
 from agent.reasoner.base import Reasoner
 from agent.store.db import Database
 
@@ -97,6 +99,29 @@ class AgentContext:
     reasoner: Reasoner
     # Position passages close to a text, for this meeting only (None: no position index).
     related: RelatedPassages | None = None
+    # Stored utterances never change, so views read each one from the store only once.
+    utterances: UtteranceCache = field(default_factory=lambda: UtteranceCache())
+
+
+class UtteranceCache:
+    """Utterances already read from the store, per meeting; the oldest are let go first."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, str], UtteranceOut] = OrderedDict()
+
+    def get_many(
+        self, meeting_id: str, ids: Iterable[str], load: Callable[[list[str]], list[UtteranceOut]]
+    ) -> list[UtteranceOut]:
+        """The utterances ``ids`` in meeting order, loading only those not seen before."""
+        wanted = list(ids)
+        missing = [i for i in wanted if (meeting_id, i) not in self._items]
+        for u in load(missing) if missing else []:
+            self._items[(meeting_id, u.id)] = u
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+        found = [self._items.get((meeting_id, i)) for i in wanted]
+        return sorted((u for u in found if u is not None), key=lambda u: u.seq)
 
 
 class RelatedPassages(Protocol):
