@@ -235,6 +235,10 @@ class Signal(BaseModel):
     party: str | None = None
     utterance_id: str | None = None
     span: str | None = None
+    # speaking share only: the party's turns and words, and its share of all words (%)
+    turns: int | None = None
+    words: int | None = None
+    share: int | None = None
 
 
 class MissingParty(BaseModel):

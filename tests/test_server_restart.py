@@ -59,5 +59,7 @@ def test_meeting_survives_a_restart(live_server: LiveServer) -> None:
     )
     assert [u["id"] for u in r.json()] == ["u3"]
     sig = httpx.get(f"{url}/meetings/{mid}/signals", headers=h, timeout=60).json()["signals"]
-    shares = {s["party"]: s["message"] for s in sig if s["kind"] == "speaking_share"}
-    assert shares["or"].split(":")[1].split()[0] == "2"  # anna before the restart, pim after
+    shares = {s["party"]: s for s in sig if s["kind"] == "speaking_share"}
+    assert shares["or"]["turns"] == 2  # anna before the restart, pim after
+    assert shares["or"]["share"] + shares["sr"]["share"] == 100
+    assert shares["cvb"]["turns"] == 0 and shares["cvb"]["share"] == 0

@@ -366,6 +366,7 @@ class LocalReasoner:
             members = [p.id for p in r.people.values() if p.party == pid]
             turns = sum(s["turns"].get(m, 0) for m in members)
             words = sum(s["words"].get(m, 0) for m in members)
+            share = round(100 * words / total_words)
             out.append(
                 Signal(
                     kind="speaking_share",
@@ -375,9 +376,12 @@ class LocalReasoner:
                         party=r.party_name(pid),
                         turns=turns,
                         words=words,
-                        share=round(100 * words / total_words),
+                        share=share,
                     ),
                     party=pid,
+                    turns=turns,
+                    words=words,
+                    share=share,
                 )
             )
         for pid in r.speaking_parties:

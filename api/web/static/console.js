@@ -121,9 +121,7 @@
       if (kind === "speaking_share") {
         const bars = el("ul", { class: "shares" });
         items.forEach(function (s) {
-          // The share is in the message ("... (27% ...)"); a message without one gets no bar.
-          const m = /(\d+(?:[.,]\d+)?)\s?%/.exec(s.message);
-          const pct = m ? Math.min(100, parseFloat(m[1].replace(",", "."))) : null;
+          const pct = typeof s.share === "number" ? Math.min(100, s.share) : null;
           const bar = el("span", { class: "share-bar" }, el("span", { class: "fill" }));
           if (pct !== null) bar.firstChild.style.width = pct + "%";
           bars.append(el("li", { title: s.message },
