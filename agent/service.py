@@ -325,9 +325,7 @@ class MeetingService:
             if not current:
                 return []
             try:
-                hits = await asyncio.to_thread(
-                    self.index.search, meeting_id, query, k, cap, vector
-                )
+                hits = await asyncio.to_thread(self.index.search, meeting_id, query, k, cap, vector)
             except ModelError:
                 raise  # the embeddings endpoint failed: a rebuild would fail the same way
             except Exception:

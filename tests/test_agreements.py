@@ -172,3 +172,133 @@ def test_a_restatement_with_flipped_polarity_is_not_agreement(
     mid, h = _meeting(client, "en")
     out = _feed(client, mid, h, [("anna", first), ("noor", second)])
     assert out["agreements"] == []
+
+
+# The Habermas pairs: an affirming and a negating statement in the mouths of two parties.
+# In either order they never make a point of agreement, whatever cue or likeness they have.
+POLARITY_PAIRS = [
+    ("en", "Brexit is a bad thing.", "Brexit is NOT a bad thing."),
+    (
+        "en",
+        "New nuclear power plants are a good idea.",
+        "New nuclear power plants are NOT a good idea.",
+    ),
+    (
+        "en",
+        "Every child should be guaranteed a seat in a nursery school.",
+        "Children should be guaranteed a seat in a nursery school.",
+    ),
+    (
+        "en",
+        "The BBC should be funded by a TV licence.",
+        "The BBC should be funded from general taxation.",
+    ),
+    (
+        "en",
+        "We should raise the rent for students.",
+        "Agreed, we should lower the rent for students.",
+    ),
+    ("nl", "Kernenergie is een slecht idee.", "Kernenergie is geen slecht idee."),
+    (
+        "nl",
+        "Nieuwe kerncentrales zijn een goed idee.",
+        "Nieuwe kerncentrales zijn niet zo'n goed idee.",
+    ),
+    (
+        "nl",
+        "Elk kind moet een plek krijgen op de opvang.",
+        "Kinderen moeten een plek krijgen op de opvang.",
+    ),
+    (
+        "nl",
+        "De omroep moet betaald worden uit een kijkgeld.",
+        "De omroep moet betaald worden uit de belastingen.",
+    ),
+    (
+        "nl",
+        "We moeten de huur voor studenten verhogen.",
+        "Eens, we moeten de huur voor studenten verlagen.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "first", "second"), POLARITY_PAIRS)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_an_affirming_and_a_negating_statement_never_agree(
+    client: TestClient, language: str, first: str, second: str, reverse: bool
+) -> None:
+    if reverse:
+        first, second = second, first
+    mid, h = _meeting(client, language)
+    out = _feed(client, mid, h, [("anna", first), ("noor", second)])
+    assert out["agreements"] == []
+
+
+@pytest.mark.parametrize(
+    ("language", "statement", "reply"),
+    [
+        (
+            "nl",
+            "De promovendi zitten hier niet aan tafel.",
+            "Eens met Anna. De promovendi horen aan deze tafel te zitten.",
+        ),
+        (
+            "en",
+            "The PhD candidates aren't represented here.",
+            "I agree with Anna. The PhD candidates should be at this table.",
+        ),
+    ],
+)
+def test_an_agreeing_reply_in_its_own_words_still_agrees(
+    client: TestClient, language: str, statement: str, reply: str
+) -> None:
+    mid, h = _meeting(client, language)
+    out = _feed(client, mid, h, [("anna", statement), ("noor", reply)])
+    assert [e["utterance_id"] for e in out["agreements"][0]["evidence"]] == ["u1", "u2"]
+
+
+@pytest.mark.parametrize(
+    ("language", "statement", "reply"),
+    [
+        # Naming someone and then turning against what they said.
+        (
+            "nl",
+            STATEMENT_NL[1],
+            "Ik snap dat, Anna, maar goede begeleiding van studenten kost geld.",
+        ),
+        ("en", STATEMENT_EN[1], "I hear you, Anna, but good guidance for students costs money."),
+        # A name that only addresses the person.
+        ("nl", STATEMENT_NL[1], "Goede begeleiding van studenten kost vooral veel geld, Anna."),
+        ("en", STATEMENT_EN[1], "Good guidance for students mostly costs a lot of money, Anna."),
+    ],
+)
+def test_naming_someone_is_not_agreeing_with_them(
+    client: TestClient, language: str, statement: str, reply: str
+) -> None:
+    mid, h = _meeting(client, language)
+    out = _feed(client, mid, h, [("anna", statement), ("noor", reply)])
+    assert out["agreements"] == []
+
+
+@pytest.mark.parametrize(
+    ("language", "statement", "reply"),
+    [
+        (
+            "nl",
+            STATEMENT_NL[1],
+            "Ik hoor Anna en mij hetzelfde zeggen: goede begeleiding van studenten staat voorop.",
+        ),
+        (
+            "en",
+            STATEMENT_EN[1],
+            "I hear Anna and myself saying the same thing: good guidance for students comes first.",
+        ),
+    ],
+)
+def test_attributing_a_shared_view_by_name_is_agreement(
+    client: TestClient, language: str, statement: str, reply: str
+) -> None:
+    mid, h = _meeting(client, language)
+    out = _feed(client, mid, h, [("anna", statement), ("noor", reply)])
+    assert len(out["agreements"]) == 1
+    assert out["agreements"][0]["parties"] == ["or", "sr"]

@@ -10,6 +10,7 @@ a *difference* and never joins a point of agreement.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TypedDict
 
@@ -170,7 +171,8 @@ def update(
 
     if f.disagreeing:
         target = _reply_target(f, vec, window)
-        if target is None and f.stance == "disagree":
+        if target is None:
+            # It answers no one statement directly: the recent one it most resembles.
             found = _similar_target(vec, cands)
             target = (found[0], found[1]) if found else None
         if target is not None:
@@ -188,7 +190,7 @@ def update(
         return new
 
     df = _df([*window, (f, vec)])
-    if (f.mentions_people and not f.asks) or f.consensus_cue:
+    if (f.mentions_people and not f.asks and _attributes(f, language)) or f.consensus_cue:
         # "Ik hoor Debby en mij hetzelfde zeggen": the named people's closest statements;
         # a consensus claim without names ("daar zijn we het over eens"): the closest one.
         # Questions are answered, not agreed with; proposals need an explicit "eens".
@@ -212,7 +214,13 @@ def update(
             if not group:
                 continue
             g, w = max(group, key=lambda gw: _score(f, vec, gw[0], gw[1], df))
-            if float(vec @ w) >= ECHO_MIN and stems & set(g.stems):
+            # A named person is the speaker's own attribution; a claim without names is
+            # matched by content, so that content must not say the opposite.
+            if (
+                float(vec @ w) >= ECHO_MIN
+                and stems & set(g.stems)
+                and (bool(named) or not _flipped(f, vec, g, w, language))
+            ):
                 _link(new, g, w, f, vec, "reference")
                 # The speaker says these people hold the same view: one point, not two.
                 _merge(new, _point_of(new, f.id), _point_of(new, g.id))
@@ -241,17 +249,36 @@ def update(
     return new
 
 
+# A name set off at the end of a sentence addresses that person ("Allebei is nodig,
+# Gerda."); it does not say they share the speaker's view.
+_VOCATIVE = re.compile(r",\s*[A-ZÀ-Þ][\w'’-]+(?:\s[A-ZÀ-Þ][\w'’-]+)?\s*[.!?…](?:\s|$)")
+
+
+def _attributes(f: Features, language: str) -> bool:
+    """Does a turn that names people attribute a shared view to them ("Ik hoor Debby en
+    mij hetzelfde zeggen", "Tom and I both said ...")? Not when it turns against what
+    they said ("Ik snap dat, Petra, maar ..."), nor when its one name only addresses the
+    person ("Zes mensen die allemaal iemand zijn, Frank.")."""
+    text = " ".join(f.sentences)
+    if polarity.has_contrast(text, language):
+        return False
+    return not (len(f.mentions_people) == 1 and _VOCATIVE.search(text))
+
+
 def _flipped(f: Features, vec: np.ndarray, g: Features, w: np.ndarray, language: str) -> bool:
     """A turn that restates ``g`` with the opposite polarity disagrees, whatever its cue.
 
-    "It is NOT a good idea to ..." after "It is a good idea to ..." carries an agreement
-    phrase, but says the opposite. Only close restatements are compared: a short "eens"
-    has no content whose polarity could be compared.
+    "Yes, it is NOT a bad thing to ..." after "It is a bad thing to ...", or "Eens, de
+    huur moet omlaag" after "De huur moet omhoog", carries an agreement cue but says the
+    opposite. Only close restatements are compared: a short "eens" has no content whose
+    polarity could be compared. The comparison leaves the response cues out and looks at
+    negation parity, antonyms and a ranking turned round (:func:`polarity.contradicts`);
+    unlike the cue-less link it does not reject loose paraphrases, because the speaker
+    said outright that they agree.
     """
     if float(vec @ w) < RESTATEMENT_MIN:
         return False
-    # Negation parity only: the full same_polarity check also rejects loose paraphrases.
-    return f.negations % 2 != g.negations % 2
+    return polarity.contradicts(" ".join(f.sentences), " ".join(g.sentences), language)
 
 
 def _point_of(state: TrackerState, uid: str) -> PointState | None:

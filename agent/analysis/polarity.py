@@ -48,6 +48,7 @@ _DISAGREE_KINDS = frozenset({"disagree", "negative_answer", "objection"})
 # Turn-level objections ("nee", "no", "maar ...") that a later agreement takes back:
 # "nee, precies", "no, I agree", "but you're right".
 _SOFT_KINDS = frozenset({"negative_answer", "objection"})
+_OBJECTION = frozenset({"objection"})
 _POLAR_KINDS = _AGREE_KINDS | _DISAGREE_KINDS | {"sarcasm"}
 # A contrast adverb or caveat ("echter", "however") takes an agreement back wherever it
 # stands after it; a contrast conjunction ("maar", "but") only in the agreement's own
@@ -69,10 +70,17 @@ _TIE_ORDER = {
 
 
 class Stance(StrEnum):
-    """How an utterance responds to what came before it."""
+    """How an utterance responds to what came before it.
+
+    ``PARTIAL`` is a "ja, maar" / "yes, but" turn: it accepts what came before and takes
+    part of it back, without a disagreement of its own ("yeah but they're easier for
+    parsers"). It is never an agreement (``contrast`` is set), and it is not a flat
+    rejection either: meeting annotators read most such turns as a partial accept.
+    """
 
     AGREE = "agree"
     DISAGREE = "disagree"
+    PARTIAL = "partial"
     NEUTRAL = "neutral"
 
 
@@ -127,6 +135,10 @@ class _Lexicon:
     function_words: frozenset[str]
     antonyms: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]
     order: tuple[re.Pattern[str], ...]
+    scope: re.Pattern[str]
+    normative: re.Pattern[str]
+    passive: re.Pattern[str]
+    negating: re.Pattern[str]
 
 
 def _compile(source: str, macros: Mapping[str, str], where: str) -> re.Pattern[str]:
@@ -172,6 +184,10 @@ def _lexicon(language: str) -> _Lexicon:
                 "prefixes",
                 "choice",
                 "function_words",
+                "scope",
+                "normative",
+                "passive",
+                "negating",
             }
         )
         if unknown:
@@ -197,8 +213,24 @@ def _lexicon(language: str) -> _Lexicon:
     prefixes = tuple(fold(str(p)) for p in own.get("prefixes") or ())
     choice = _compile(str(own.get("choice") or "(?!)"), own_macros, f"{language}.choice")
     function_words = frozenset(fold(str(w)) for w in own.get("function_words") or ())
+    scope = _compile(str(own.get("scope") or "(?!)"), own_macros, f"{language}.scope")
+    normative = _compile(str(own.get("normative") or "(?!)"), own_macros, f"{language}.normative")
+    passive = _compile(str(own.get("passive") or "(?!)"), own_macros, f"{language}.passive")
+    negating = _compile(str(own.get("negating") or "(?!)"), own_macros, f"{language}.negating")
     return _Lexicon(
-        tuple(patterns), filler, lead, clause, prefixes, choice, function_words, antonyms, order
+        tuple(patterns),
+        filler,
+        lead,
+        clause,
+        prefixes,
+        choice,
+        function_words,
+        antonyms,
+        order,
+        scope,
+        normative,
+        passive,
+        negating,
     )
 
 
@@ -294,6 +326,23 @@ def _is_bare(text: str, cues: Iterable[Cue], language: str) -> bool:
     return all(filler.fullmatch(w) for w in words("".join(rest)))
 
 
+# How many words may stand between a "no" and the negation that repeats it. Chosen on the
+# ICSI train and val splits: annotators read "no, it isn't" after a negative statement as
+# often as a disagreement as an agreement; "no, not yet" they read as agreement.
+ECHO_WINDOW_WORDS = 0
+
+
+def _echoes_negation(text: str, raw: list[Cue], answers: list[Cue], polar: list[Cue]) -> bool:
+    """Does the turn go on from its first negative answer to negate again, right after it:
+    "no, not yet", "no not at all", "nee, nog niet", "nee, helemaal niet"?"""
+    first = min(answers, key=lambda c: c.start)
+    negations = [n for n in _negations(raw, polar) if n.start >= first.end]
+    if not negations:
+        return False
+    between = words(text[first.end : negations[0].start])
+    return len(between) <= ECHO_WINDOW_WORDS
+
+
 def _prior_is_negative(prior: str, language: str, *, questions: bool = False) -> bool:
     """True when ``prior`` ends in a negative statement, so that a bare "no"/"nee" in
     answer confirms it. Unless ``questions`` is set, questions don't count (there "no"
@@ -311,7 +360,9 @@ def _prior_is_negative(prior: str, language: str, *, questions: bool = False) ->
     begin = starts[-PRIOR_WINDOW_WORDS] if len(starts) >= PRIOR_WINDOW_WORDS else 0
     inside = [c for c in raw if c.start >= begin and c.end <= end]
     polar = _resolve([c for c in inside if c.kind in _POLAR_KINDS])
-    if any(c.kind in _DISAGREE_KINDS for c in polar):
+    # A disagreement or a negative answer is negative; an objection ("but ...", a trailing
+    # "though") only concedes, it negates nothing.
+    if any(c.kind in _DISAGREE_KINDS - _OBJECTION for c in polar):
         return True
     if any(c.kind in _AGREE_KINDS for c in polar):
         return False
@@ -392,12 +443,13 @@ def read_polarity(text: str, language: str, *, prior: str | None = None) -> Pola
 
     The stance, in order of precedence:
 
-    * sarcasm, or an agreement cue followed by a contrast that takes it back: in the same
-      sentence ("ja, maar", "I agree, however"), or opening a later sentence ("Eens. Maar
-      ..."), or a contrast adverb or caveat anywhere later ("However, ..."):
-      ``DISAGREE``. A condition ("Eens. Mits ...", "as long as") is no contrast;
-    * an explicit disagreement cue ("niet mee eens", "klopt niet", "I don't think that's"):
-      ``DISAGREE``;
+    * sarcasm, or an explicit disagreement cue ("niet mee eens", "klopt niet", "I don't
+      think that's"): ``DISAGREE``;
+    * an agreement cue followed by a contrast that takes it back: in the same sentence
+      ("ja, maar", "I agree, however"), or opening a later sentence ("Eens. Maar ..."),
+      or a contrast adverb or caveat anywhere later ("However, ..."): ``PARTIAL``, or
+      ``DISAGREE`` when the turn also answers with a negation ("nee, maar"). A condition
+      ("Eens. Mits ...", "as long as") is no contrast;
     * with a negative ``prior``, an affirmation that contradicts it ("dat kan wel",
       "jawel", "yes it is"): ``DISAGREE``;
     * a negative answer ("nee", "no", "not really") or a turn that opens with a contrast
@@ -430,10 +482,11 @@ def read_polarity(text: str, language: str, *, prior: str | None = None) -> Pola
         and all(c.kind == "negative_answer" for c in answers)
         and not explicit
         and not agree
-        and _is_bare(text, answers, language)
+        and (_is_bare(text, answers, language) or _echoes_negation(text, raw, answers, polar))
         and _prior_is_negative(prior, language)
     ):
-        # A bare "nee"/"no" to a negative statement confirms it. Only a bare one: in
+        # A bare "nee"/"no" to a negative statement confirms it, and so does one that goes
+        # on to repeat the negation ("no, not yet", "nee, nog niet"). Not any other: in
         # "no, it works fine" the rest of the turn may well contradict the statement.
         agree = [Cue(CONFIRM_KIND, c.start, c.end, c.text) for c in answers]
         answers = []
@@ -444,8 +497,12 @@ def read_polarity(text: str, language: str, *, prior: str | None = None) -> Pola
     )
     negations = len(_negations(raw, polar))
 
-    if sarcasm or contrast or explicit:
+    if sarcasm or explicit:
         stance = Stance.DISAGREE
+    elif contrast:
+        # "Yes, but ...": accepted in part, never an agreement. With a negative answer of
+        # its own ("nee, maar", "yeah no, but") it is a rejection.
+        stance = Stance.DISAGREE if answers else Stance.PARTIAL
     elif answers:
         # "nee, precies" / "no, I agree" / "but you're right": a later agreement takes the
         # turn-level objection back.
@@ -488,8 +545,9 @@ def _statement_flips(text: str, language: str) -> int:
 
     Unlike a reply's ``negations``, this counts negations inside cues too ("not a bad
     thing" negates "a bad thing"), plus disagreement cues that carry no negation word of
-    their own ("I disagree", "oneens") and sarcasm. A disagreement cue built on an antonym
-    ("I am against", "it is wrong") is left to the antonym pairs, so it is not counted twice.
+    their own ("I disagree", "oneens"), sarcasm, and words with a negating prefix of their
+    own ("anti-humans"). A disagreement cue built on an antonym ("I am against", "it is
+    wrong") is left to the antonym pairs, so it is not counted twice.
     """
     raw = _find(text, language)
     polar = _resolve([c for c in raw if c.kind in _POLAR_KINDS])
@@ -504,7 +562,7 @@ def _statement_flips(text: str, language: str) -> int:
     def holds_antonym(cue: Cue) -> bool:
         return any(cue.start < end and start < cue.end for start, end in antonym_spans)
 
-    flips = len(negations)
+    flips = len(negations) + len(_spans(_lexicon(language).negating, text))
     for cue in polar:
         if cue.kind == "sarcasm" or (
             cue.kind in {"disagree", "negative_answer"}
@@ -561,19 +619,23 @@ def _prefix_flips(a: str, b: str, language: str) -> int:
     return flips
 
 
-# Two statements count as the same words rearranged when their word multisets differ by
-# at most this many words (a typo, an article).
+# Two statements count as the same words rearranged when their multisets of content words
+# (function words left out) differ by at most this many words (a typo, a synonym).
 _SWAP_TOLERANCE = 2
 
 
-# How many words after a polar anchor make up its context in a swap.
-_ANCHOR_CONTEXT = 4
+def _content(text: str, language: str) -> list[str]:
+    """The words of ``text`` without the lexicon's function words ("de", "the")."""
+    function_words = _lexicon(language).function_words
+    return [w for w in words(text) if w not in function_words]
 
 
 @functools.lru_cache(maxsize=4096)
 def _anchor_contexts(text: str, language: str) -> Counter[tuple[object, ...]]:
     """For every polar anchor (an order word, an antonym, a negation): which pattern it is
-    and the words after it ("than a cat", "less money on education", "not museums")."""
+    and the first content word after it ("than [a] cat", "less money", "not museums").
+    Only the word it governs: what comes later may move freely, as Dutch word order does
+    ("Voor ons staat X voorop" / "X staat voor ons voorop")."""
     lexicon = _lexicon(language)
     tokens = words(text)
     folded = _fold_with_map(text)[0]
@@ -583,7 +645,8 @@ def _anchor_contexts(text: str, language: str) -> Counter[tuple[object, ...]]:
     for number, pattern in enumerate(patterns):
         for match in pattern.finditer(folded):
             i = len(words(folded[: match.start()]))
-            contexts[(number, *tokens[i + 1 : i + 1 + _ANCHOR_CONTEXT])] += 1
+            after = [w for w in tokens[i + 1 :] if w not in lexicon.function_words]
+            contexts[(number, *after[:1])] += 1
     return contexts
 
 
@@ -595,13 +658,24 @@ def _order_swapped(a: str, b: str, language: str) -> bool:
     wa, wb = words(a), words(b)
     if wa == wb:
         return False
-    ca, cb = Counter(wa), Counter(wb)
-    if sum(((ca - cb) + (cb - ca)).values()) > _SWAP_TOLERANCE:
+    ka, kb = Counter(_content(a, language)), Counter(_content(b, language))
+    if sum(((ka - kb) + (kb - ka)).values()) > _SWAP_TOLERANCE:
         return False
+    ca, cb = Counter(wa), Counter(wb)
     # Something must have moved: with the differing words left out, the order differs.
     # ("voor docenten" / "voor ondersteuners" only replaced a word.)
     common = ca & cb
-    if [w for w in wa if w in common] == [w for w in wb if w in common]:
+
+    def kept(tokens: list[str]) -> list[str]:
+        left = Counter(common)
+        out = []
+        for w in tokens:
+            if left[w] > 0:
+                left[w] -= 1
+                out.append(w)
+        return out
+
+    if kept(wa) == kept(wb):
         return False
     xa, xb = _anchor_contexts(a, language), _anchor_contexts(b, language)
     # The anchors themselves must be the same ("geen" vs "niet" is a paraphrase, not a
@@ -611,18 +685,50 @@ def _order_swapped(a: str, b: str, language: str) -> bool:
     return anchors_a == anchors_b and xa != xb
 
 
-# A shared choice frame must cover at least this share of the longer statement, and at
+# Words are compared by their first letters, so that inflections and derivations meet
+# ("government"/"governments", "remote"/"remotely", "child"/"children").
+_KEY_LETTERS = 4
+
+
+def _keys(text: str, language: str) -> set[str]:
+    return {w[:_KEY_LETTERS] for w in _content(text, language)}
+
+
+def _preference_reversed(a: str, b: str, language: str) -> bool:
+    """Both statements rank the same two things around one order word ("than", "rather
+    than", "before", "dan"), but the other way round: "give cash rather than fund services"
+    / "fund services rather than give cash", "pay taxes to the state than to a charity" /
+    "pay money to charity than taxes to the state". Unlike :func:`_order_swapped` the
+    wording around the two sides may differ; what counts is that content moved across the
+    order word in both directions."""
+    fa, fb = _fold_with_map(a)[0], _fold_with_map(b)[0]
+    for pattern in _lexicon(language).order:
+        ma, mb = pattern.search(fa), pattern.search(fb)
+        if ma is None or mb is None:
+            continue
+        left_a, right_a = _keys(fa[: ma.start()], language), _keys(fa[ma.end() :], language)
+        left_b, right_b = _keys(fb[: mb.start()], language), _keys(fb[mb.end() :], language)
+        if (left_a & right_b) - left_b and (right_a & left_b) - right_b:
+            return True
+    return False
+
+
+# A shared choice frame must cover at least this share of the shorter statement, and at
 # least _MIN_FRAME words, before different fillers count as competing positions.
 _MIN_FRAME_SHARE = 0.5
 _MIN_FRAME = 3
+# Fillers whose content words overlap less than this (intersection over union) are
+# different content: "give money as welfare" / "let citizens keep more of their earnings".
+_MAX_FILL_OVERLAP = 0.25
 
 
 def _competing(a: str, b: str, language: str) -> bool:
     """The same choice frame filled with different content: "we should spend more on
     schools" / "we should spend more on health care", "it is better to have a monarchy" /
-    "... a republic". Such look-alikes are the classic trap for an agreement finder. Only
-    frames with a comparative or a priority count: "te hoog voor docenten" / "te hoog voor
-    ondersteuners" can both be true and stays an agreement candidate."""
+    "... a republic", "the parks should be run by the government" / "... by a company".
+    Such look-alikes are the classic trap for an agreement finder. Only frames with a
+    comparative, a priority or a norm ("should", "moet") count: "te hoog voor docenten" /
+    "te hoog voor ondersteuners" can both be true and stays an agreement candidate."""
     lexicon = _lexicon(language)
     wa, wb = words(a), words(b)
     prefix = 0
@@ -632,19 +738,76 @@ def _competing(a: str, b: str, language: str) -> bool:
     while suffix < min(len(wa), len(wb)) - prefix and wa[-1 - suffix] == wb[-1 - suffix]:
         suffix += 1
     shared = wa[:prefix] + wa[len(wa) - suffix :]
-    if len(shared) < max(_MIN_FRAME, _MIN_FRAME_SHARE * max(len(wa), len(wb))):
+    if len(shared) < max(_MIN_FRAME, _MIN_FRAME_SHARE * min(len(wa), len(wb))):
         return False
-    if not lexicon.choice.search(" ".join(shared)):
+    frame = " ".join(shared)
+    if not (lexicon.choice.search(frame) or lexicon.normative.search(frame)):
         return False
     fill_a = set(wa[prefix : len(wa) - suffix]) - lexicon.function_words
     fill_b = set(wb[prefix : len(wb) - suffix]) - lexicon.function_words
-    return bool(fill_a) and bool(fill_b) and not fill_a & fill_b
+    if not fill_a or not fill_b:
+        return False
+    return len(fill_a & fill_b) / len(fill_a | fill_b) < _MAX_FILL_OVERLAP
 
 
-def _opposite(a: str, b: str, language: str) -> bool:
-    parity = _statement_flips(a, language) + _statement_flips(b, language)
-    parity += _antonym_flips(a, b, language) + _prefix_flips(a, b, language)
-    return parity % 2 == 1 or _order_swapped(a, b, language)
+def _scope_changed(a: str, b: str, language: str) -> bool:
+    """One statement quantifies or restricts what the other says plainly, or the other
+    way: "every child" / "children", "all teachers" / "only the best teachers", "a
+    minimum of 10%" / "what it wants", "alle scholen" / "alleen de grote scholen". Whether
+    they then share a position is not for a word-level check to say, so it says no."""
+    scope = _lexicon(language).scope
+    fa, fb = _fold_with_map(a)[0], _fold_with_map(b)[0]
+    return Counter(m.group(0) for m in scope.finditer(fa)) != Counter(
+        m.group(0) for m in scope.finditer(fb)
+    )
+
+
+# The predicates after the norm must share at least this share of the smaller one's
+# content words for two different agents to compete for the same task.
+_MIN_PREDICATE_OVERLAP = 0.6
+
+
+def _agents_differ(a: str, b: str, language: str) -> bool:
+    """The same duty laid on different shoulders: "the government should pay for school"
+    / "students should pay for school", "governments have a duty to act" / "it is the
+    individual's responsibility to act", "de gemeente moet dit betalen" / "de scholen
+    moeten dit betalen". Who should do it is the point of difference. A passive or a
+    copula after the norm ("the budget must not be cut", "remote work should be the
+    default") names no agent, so it is left out."""
+    lexicon = _lexicon(language)
+    fa, fb = _fold_with_map(a)[0], _fold_with_map(b)[0]
+    ma, mb = lexicon.normative.search(fa), lexicon.normative.search(fb)
+    if ma is None or mb is None:
+        return False
+    task_a, task_b = fa[ma.end() :], fb[mb.end() :]
+    if lexicon.passive.search(task_a) or lexicon.passive.search(task_b):
+        return False
+    agent_a, agent_b = _keys(fa[: ma.start()], language), _keys(fb[: mb.start()], language)
+    if not agent_a or not agent_b or agent_a & agent_b:
+        return False
+    keys_a, keys_b = _keys(task_a, language), _keys(task_b, language)
+    if not keys_a or not keys_b:
+        return False
+    return len(keys_a & keys_b) / min(len(keys_a), len(keys_b)) >= _MIN_PREDICATE_OVERLAP
+
+
+def _opposite(a: str, b: str, language: str, *, swaps: bool = True) -> bool:
+    """Negation parity, antonyms and reversed order: does one statement negate the other?
+
+    Two antonym pairs do not cancel out the way two negations do ("allowed to choose a
+    private school" / "required to attend a public school" says the opposite twice over),
+    so two or more antonym or prefix flips count as opposite whatever the parity. With
+    ``swaps`` off, words that only moved around an anchor do not count (Dutch word order
+    moves them freely: "Voor ons staat X voorop" / "X staat voor ons voorop"); a ranking
+    turned round across "dan"/"than" still does."""
+    flips = _antonym_flips(a, b, language) + _prefix_flips(a, b, language)
+    parity = _statement_flips(a, language) + _statement_flips(b, language) + flips
+    return (
+        parity % 2 == 1
+        or flips >= 2
+        or (swaps and _order_swapped(a, b, language))
+        or _preference_reversed(a, b, language)
+    )
 
 
 def _clauses(text: str, language: str) -> list[str]:
@@ -661,18 +824,90 @@ def same_polarity(a: str, b: str, language: str) -> bool:
 
     Compares negation parity ("X moet verplicht" / "X moet niet verplicht", "always" /
     "never", "eens" / "niet eens"), antonym pairs from the lexicon ("voor"/"tegen",
-    "more"/"less", "verhogen"/"verlagen"), and the same words swapped around a polar anchor
-    ("A is better than B" / "B is better than A"). Two statements that fill the same
-    choice frame with different content ("spend more on schools" / "spend more on health
-    care") are competing positions and also give False. When both statements have the same
-    number of clauses, each pair of clauses is compared too, so "not A and not B" is the
-    opposite of "A and B". True does not mean the statements agree, only that no polarity
-    conflict was found; anything unsure leans to False, the safe side.
+    "more"/"less", "verhogen"/"verlagen"), and the same things ranked the other way round
+    ("A is better than B" / "B is better than A"). Competing positions also give False:
+    the same choice or norm frame filled with different content ("spend more on schools"
+    / "spend more on health care"), a quantifier or restriction that only one of them has
+    ("every child" / "children", "only the best teachers"), and the same duty for
+    different agents ("the state should pay" / "students should pay"). When both
+    statements have the same number of clauses, each pair of clauses is compared too, so
+    "not A and not B" is the opposite of "A and B". True does not mean the statements
+    agree, only that no polarity conflict was found; anything unsure leans to False, the
+    safe side.
     """
     _check_language(language)
-    if _opposite(a, b, language) or _competing(a, b, language):
+    if (
+        _opposite(a, b, language)
+        or _competing(a, b, language)
+        or _scope_changed(a, b, language)
+        or _agents_differ(a, b, language)
+    ):
         return False
     ca, cb = _clauses(a, language), _clauses(b, language)
     if len(ca) == len(cb) > 1:
         return not any(_opposite(x, y, language) for x, y in zip(ca, cb, strict=True))
     return True
+
+
+def _without_cues(text: str, language: str) -> str:
+    """``text`` with its response cues ("eens", "I agree", "nee", "maar ...") blanked out,
+    so that only what it says about the matter is left. Offsets are kept."""
+    chars = list(text)
+    for cue in _resolve([c for c in _find(text, language) if c.kind in _POLAR_KINDS]):
+        chars[cue.start : cue.end] = " " * (cue.end - cue.start)
+    return "".join(chars)
+
+
+def contradicts(reply: str, statement: str, language: str) -> bool:
+    """Does ``reply``, apart from how it responds, say the opposite of ``statement``?
+
+    The guard for a reply that carries an agreement cue: "Agreed, it is not a bad thing to
+    ..." after "It is a bad thing to ...", or "Eens, de huur moet omlaag" after "De huur
+    moet omhoog". The response cues of both texts are left out ("eens", "nee, precies");
+    then each clause of the reply is compared with the clause of the statement it
+    restates (the one it shares most content words with, at least two) on negation
+    parity, antonyms and a ranking turned round, as in :func:`same_polarity`. Competing
+    fillers and moved words are not compared: a reply that agrees explicitly may well
+    add content of its own or say it in another order. A bare "eens" has no content to
+    compare and never contradicts.
+    """
+    _check_language(language)
+    targets = _pieces(_without_cues(statement, language), language)
+    for clause in _pieces(_without_cues(reply, language), language):
+        keys = _keys(clause, language)
+        if not keys or not targets:
+            continue
+        # The clause of the statement that this one restates: the most shared words.
+        # Comparing whole turns would let a negation elsewhere flip the parity ("... geen
+        # misverstand", "begrijpen, niet besluiten" / "begrijpen, de besluiten later").
+        shared, target = max(
+            ((len(keys & _keys(t, language)), t) for t in targets), key=lambda st: st[0]
+        )
+        restated = shared >= _MIN_RESTATED and shared >= _RESTATED_SHARE * min(
+            len(keys), len(_keys(target, language))
+        )
+        if restated and _opposite(clause, target, language, swaps=False):
+            return True
+    return False
+
+
+# A reply's clause restates a clause of the statement when they share at least this many
+# content words, and this share of the smaller clause's: "the PhD candidates should be at
+# this table" does not restate "the PhD candidates aren't represented here".
+_MIN_RESTATED = 2
+_RESTATED_SHARE = 0.6
+
+
+def _pieces(text: str, language: str) -> list[str]:
+    """``text`` cut into sentences and those into clauses, for a clause-by-clause
+    comparison."""
+    starts = _sentence_starts(text)
+    ends = [*starts[1:], len(text)]
+    return [c for s, e in zip(starts, ends, strict=True) for c in _clauses(text[s:e], language)]
+
+
+def has_contrast(text: str, language: str) -> bool:
+    """True when ``text`` holds a contrast anywhere: a conjunction ("maar", "but",
+    "alleen", "although") or a contrast adverb or caveat ("echter", "however")."""
+    _check_language(language)
+    return any(c.kind in _CONTRAST_KINDS for c in _find(text, language))

@@ -15,19 +15,20 @@ Three systems, all measured in the same run:
 * the product - :func:`agent.analysis.polarity.read_polarity` on the response, with the
   first part passed as ``prior`` (so a bare "no" can confirm a negative statement). The
   headline figures take the product's stance as it is: ``disagree`` exactly when the
-  stance is ``DISAGREE``; ``AGREE`` and ``NEUTRAL`` count as ``agree`` (the product's
-  question is "is this a disagreement?").
+  stance is ``DISAGREE``; ``AGREE``, ``PARTIAL`` and ``NEUTRAL`` count as ``agree`` (the
+  product's question is "is this a disagreement?").
 
-The product reads every "yes, but" turn as a disagreement (``contrast``), on purpose: it
-must never present one as an agreement. MRDA labels most of those turns ``partial_agree``
-("partial accept", ``s^aap``), which the benchmark merges into agree. So ``run`` also
-reports ``partial_accept_as_agree``: the same predictions, except that a contrast turn
-with no disagreement cue of its own counts as agree. It is a second reading of the same
-output, not a different product.
+``PARTIAL`` is a "yes, but" turn without a disagreement of its own ("yeah but they're
+easier for parsers"). The product never presents one as an agreement (it sets
+``contrast``, and the tracker makes it a difference), but it is no flat rejection either:
+MRDA annotators label most such turns ``agree`` or ``partial_agree`` ("partial accept",
+``s^aap``), and the benchmark merges the partial labels into their side. ``run`` also
+reports ``partial_as_disagree``: the same output read strictly, with ``PARTIAL`` counted
+as a disagreement, as the product did before it had the partial stance.
 
 ``run`` returns macro-F1 over agree/disagree, disagree precision and recall, both
-baselines' macro-F1, and ``n``; extra keys give the details (the variant above, the
-lexical baseline's disagree recall, the confusion counts, and the same figures on the
+baselines' macro-F1, and ``n``; extra keys give the details (the strict reading above,
+the lexical baseline's disagree recall, the confusion counts, and the same figures on the
 train and val splits, which are the ones the rules were built on).
 """
 
@@ -107,12 +108,10 @@ def product(pair: Pair) -> str:
     return DISAGREE if _reading(pair).stance is Stance.DISAGREE else AGREE
 
 
-def product_partial_accept(pair: Pair) -> str:
-    """As :func:`product`, but a "yes, but" turn with no disagreement cue of its own is a
-    partial accept, which the benchmark merges into agree."""
-    reading = _reading(pair)
-    partial_accept = reading.contrast and not reading.sarcasm and not reading.disagree_cues
-    return DISAGREE if reading.stance is Stance.DISAGREE and not partial_accept else AGREE
+def product_strict(pair: Pair) -> str:
+    """As :func:`product`, but a partial accept ("yes, but") counts as a disagreement."""
+    stance = _reading(pair).stance
+    return DISAGREE if stance in (Stance.DISAGREE, Stance.PARTIAL) else AGREE
 
 
 def _f1(tp: int, fp: int, fn: int) -> float:
@@ -164,7 +163,7 @@ def run(data_dir: pathlib.Path) -> dict[str, object]:
         "baseline_majority": flat["macro_f1"],
         "baseline_lexical": lexical["macro_f1"],
         "n": len(test),
-        "partial_accept_as_agree": _evaluate(test, product_partial_accept),
+        "partial_as_disagree": _evaluate(test, product_strict),
         "baseline_lexical_detail": lexical,
         "baseline_majority_class": majority,
         "confusion": {f"{g}->{p}": n for (g, p), n in sorted(confusion.items())},
@@ -172,7 +171,7 @@ def run(data_dir: pathlib.Path) -> dict[str, object]:
             split: {
                 "n": len(rows),
                 "product": _evaluate(rows, product),
-                "partial_accept_as_agree": _evaluate(rows, product_partial_accept),
+                "partial_as_disagree": _evaluate(rows, product_strict),
                 "baseline_lexical": _evaluate(rows, _lexical),
             }
             for split in ("train", "val")
