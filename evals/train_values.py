@@ -9,10 +9,16 @@ What the script does, deterministically (fixed seeds, full-precision numpy, one 
 1. Embeds each argument's premise with the project embedder (``passage:`` prefix). Premise alone
    beat "conclusion + stance + premise" and a premise/conclusion concatenation on validation,
    and it is also what a meeting sentence looks like: there is no conclusion in a meeting.
-2. Reports an honest validation macro-F1: head trained on ``training`` only, per-category
-   thresholds tuned on one half of ``validation`` and scored on the other half (both ways).
+2. Reports an honest validation macro-F1 by the same recipe as the shipped head: head and
+   thresholds from ``training`` alone (thresholds on grouped out-of-fold scores, see 3), scored
+   on ``validation``. For comparison it also reports thresholds tuned on one half of
+   ``validation`` and scored on the other half (both ways).
 3. Fits the shipped head on training + validation. Thresholds are tuned on 5-fold out-of-fold
    scores of that same pool, so no threshold ever sees a score of a model trained on its item.
+   The folds are grouped by conclusion: the test split shares no conclusion with training or
+   validation, and out-of-fold scores on arguments whose topic the model has seen are
+   overconfident, which set the thresholds too high. Train -> validation, grouped folds gave
+   validation macro-F1 0.444 against 0.432 with random folds (same head).
 4. Stores the L2-normalised centroids of the nl+en exemplars of ``prompts/values.yaml``, plus
    one of procedural meeting talk (``PROCEDURAL`` below); the runtime blends their similarity
    with the head (see ``agent.values.classifier``).
@@ -104,6 +110,14 @@ PROCEDURAL: dict[str, tuple[str, ...]] = {
         "Ik heb de stukken gisteren gemaild.",
         "Kunnen jullie mij allemaal goed horen?",
         "Dat nemen we mee naar de volgende vergadering.",
+        # Taking a stance on what someone else said is a conversational move, not a value; the
+        # negation in it otherwise pulls such lines to humility (measured on meeting talk).
+        "Op dat punt ben ik het niet met je eens.",
+        "Nee, zo bedoelde ik het niet.",
+        "Dat heb ik volgens mij niet gezegd.",
+        "Ik weet niet of dat cijfer klopt.",
+        "Goede vraag, daar moet ik even over nadenken.",
+        "Daar kom ik straks nog op terug.",
     ),
     "en": (
         "Good morning everyone, welcome to this meeting.",
@@ -120,13 +134,20 @@ PROCEDURAL: dict[str, tuple[str, ...]] = {
         "I emailed the documents yesterday.",
         "Can you all hear me properly?",
         "We'll take that to the next meeting.",
+        "I disagree with you on that point.",
+        "No, that's not quite what I meant.",
+        "I don't think I said that.",
+        "I'm not sure that figure is right.",
+        "Good question, let me think about that for a moment.",
+        "I'll come back to that later.",
     ),
 }
 PREFIX = "passage: "
 
 
-def read_split(data: Path, split: str) -> tuple[list[str], list[str], np.ndarray]:
-    """Argument ids, input texts (premises) and the (n, 20) label matrix of one split."""
+def read_split(data: Path, split: str) -> tuple[list[str], list[str], np.ndarray, list[str]]:
+    """Argument ids, input texts (premises), the (n, 20) label matrix and the conclusions
+    (the topics, used to group cross-validation folds) of one split."""
     with (data / f"arguments-{split}.tsv").open(encoding="utf-8", newline="") as fh:
         args = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
     with (data / f"labels-{split}.tsv").open(encoding="utf-8", newline="") as fh:
@@ -138,7 +159,28 @@ def read_split(data: Path, split: str) -> tuple[list[str], list[str], np.ndarray
     ids = [a["Argument ID"] for a in args]
     texts = [input_text(a["Conclusion"], a["Stance"], a["Premise"]) for a in args]
     labels = np.array([by_id[i] for i in ids], dtype=np.float32)
-    return ids, texts, labels
+    return ids, texts, labels, [a["Conclusion"] for a in args]
+
+
+def grouped_folds(groups: list[str], folds: int = FOLDS, seed: int = SEED) -> np.ndarray:
+    """A fold number per item; all items of one group (conclusion) share a fold."""
+    unique = sorted(set(groups))
+    order = np.random.default_rng(seed).permutation(len(unique)) % folds
+    fold_of = dict(zip(unique, order.tolist(), strict=True))
+    return np.array([fold_of[g] for g in groups], dtype=np.int64)
+
+
+def oof_scores(
+    x: np.ndarray, y: np.ndarray, groups: list[str], centroids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Grouped 5-fold out-of-fold head and blended scores over ``x``."""
+    folds = grouped_folds(groups)
+    oof_head = np.zeros_like(y)
+    oof_blend = np.zeros_like(y)
+    for f in range(FOLDS):
+        w, b = fit(x[folds != f], y[folds != f], seed=SEED + 1 + f)
+        oof_head[folds == f], oof_blend[folds == f] = all_scores(x[folds == f], w, b, centroids)
+    return oof_head, oof_blend
 
 
 def input_text(conclusion: str, stance: str, premise: str) -> str:
@@ -217,20 +259,32 @@ def all_scores(
 
 
 def honest_validation(
-    xtr: np.ndarray, ytr: np.ndarray, xva: np.ndarray, yva: np.ndarray, centroids: np.ndarray
+    xtr: np.ndarray,
+    ytr: np.ndarray,
+    gtr: list[str],
+    xva: np.ndarray,
+    yva: np.ndarray,
+    centroids: np.ndarray,
 ) -> dict[str, float]:
-    """Train on training, tune thresholds on one half of validation, score the other half."""
+    """Validation macro-F1 of a head trained on training only.
+
+    ``val_macro_f1_*``: thresholds from grouped out-of-fold scores on training, as the shipped
+    head gets them; this is the figure that predicts the test split. ``val_halves_macro_f1_*``:
+    thresholds tuned on one half of validation and scored on the other half (both ways).
+    """
     w, b = fit(xtr, ytr)
     head, blend = all_scores(xva, w, b, centroids)
+    oof_head, oof_blend = oof_scores(xtr, ytr, gtr, centroids)
     halves = np.random.default_rng(SEED).permutation(len(yva))
     a, c = halves[: len(yva) // 2], halves[len(yva) // 2 :]
     out: dict[str, float] = {}
-    for name, s in (("head", head), ("blend", blend)):
+    for name, s, oof in (("head", head, oof_head), ("blend", blend, oof_blend)):
+        out[f"val_macro_f1_{name}"] = macro_f1(yva, s >= tune_thresholds(ytr, oof))
         f = []
         for tune_idx, eval_idx in ((a, c), (c, a)):
             th = tune_thresholds(yva[tune_idx], s[tune_idx])
             f.append(macro_f1(yva[eval_idx], s[eval_idx] >= th))
-        out[f"val_macro_f1_{name}"] = float(np.mean(f))
+        out[f"val_halves_macro_f1_{name}"] = float(np.mean(f))
     return out
 
 
@@ -242,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="cache embeddings here")
     ns = parser.parse_args(argv)
 
-    _, ttr, ytr = read_split(ns.data, "training")
-    _, tva, yva = read_split(ns.data, "validation")
+    _, ttr, ytr, gtr = read_split(ns.data, "training")
+    _, tva, yva, gva = read_split(ns.data, "validation")
     xtr = embed(ttr, ns.cache, "training")
     xva = embed(tva, ns.cache, "validation")
     ex_texts, ex_labels, yaml_hash = exemplar_texts()
@@ -254,17 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     centroids = centroids.astype(np.float32)
 
-    report = honest_validation(xtr, ytr, xva, yva, centroids)
+    report = honest_validation(xtr, ytr, gtr, xva, yva, centroids)
     print(json.dumps(report), file=sys.stderr)
 
     x = np.vstack([xtr, xva])
     y = np.vstack([ytr, yva])
-    folds = np.random.default_rng(SEED).permutation(len(x)) % FOLDS
-    oof_head = np.zeros_like(y)
-    oof_blend = np.zeros_like(y)
-    for f in range(FOLDS):
-        w, b = fit(x[folds != f], y[folds != f], seed=SEED + 1 + f)
-        oof_head[folds == f], oof_blend[folds == f] = all_scores(x[folds == f], w, b, centroids)
+    oof_head, oof_blend = oof_scores(x, y, [*gtr, *gva], centroids)
     th_head = tune_thresholds(y, oof_head)
     th_blend = tune_thresholds(y, oof_blend)
     # Optimistic (thresholds tuned on these very scores); kept to spot a broken run, not to report.
@@ -290,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             "batch": BATCH,
             "l2": L2,
             "folds": FOLDS,
+            "fold_groups": "conclusion",
         },
         **{k: round(v, 4) for k, v in report.items()},
     }

@@ -2,11 +2,14 @@
 
 ``RONDETAFEL_E2E_LLM_URL`` names the running server (``.ci/run`` starts one and exports
 it). Without it these tests are skipped on a developer's machine, and fail in CI
-(``RONDETAFEL_E2E_REQUIRED`` set, as .ci/run does when the opt-in e2e run is on).
+(``RONDETAFEL_E2E_REQUIRED``, which .ci/run sets unless ``RONDETAFEL_CI_LLM_E2E=0``).
 
-The small model often writes weak or invalid output. The tests do not ask it to be good;
-they prove the meeting completes, every item shown is valid, and every fallback is
-counted. The second test kills its own server halfway through a meeting.
+The scenario is the short one of ``evals/scenarios-llm/``. The small model often writes
+weak or invalid output. The tests do not ask it to be good; they prove the meeting
+completes, every item shown is valid, and every fallback is counted. The first test
+writes its figures to ``RONDETAFEL_E2E_REPORT`` when set (``python -m evals.bench.llm
+--show FILE`` prints them). The second test kills its own server halfway through a
+meeting.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ async def test_a_scripted_meeting_completes_on_a_real_model(llm_url: str, tmp_pa
     u = result.usage
     assert u["calls"] > 0
     assert u["results"] == u["answered"] + u["fallbacks"] > 0
+    assert u["answered"] - u["reused"] <= u["calls"]
     assert sum(u["fallback_reasons"].values()) == u["fallbacks"]
     assert u["items_proposed"] == u["items_accepted"] + u["items_dropped"]
     assert result.stored_usage["fallbacks"] == u["fallbacks"]
@@ -75,7 +79,9 @@ async def test_the_meeting_carries_on_when_the_server_dies(llm_url: str, tmp_pat
     (scenario,) = load_scenarios([DEFAULT_SCENARIO])
     total = len(scenario.transcript)
     killed_at: list[int] = []
-    with LlamaServer(gguf, log=tmp_path / "llama.log") as server:
+    report = os.environ.get("RONDETAFEL_E2E_REPORT")
+    log = Path(report).with_name("llama-server-killed.log") if report else tmp_path / "llama.log"
+    with LlamaServer(gguf, log=log) as server:
         settings = llm_settings(tmp_path / "data", server.url, llm_timeout=30.0)
 
         def progress(i: int, n: int, label: str) -> None:

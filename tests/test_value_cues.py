@@ -23,12 +23,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from agent.prompts import load_yaml
 from agent.values.classifier import (
     CUE_MARGIN,
+    TOPIC_CUE_WEIGHT,
     UNCUED_WEIGHT,
     VALUE_IDS,
     ValueClassifier,
     ValueCues,
     get_classifier,
     get_cues,
+    topic_words,
 )
 
 # fmt: off
@@ -151,6 +153,8 @@ MUST_NOT: list[tuple[str, str, str]] = [
     ("en", "It's a waste of time to repeat the whole report.", "universalism-nature"),
     ("en", "The working environment on the ward is noisy.", "universalism-nature"),
     ("en", "No more rules from head office, please.", "conformity-rules"),
+    ("en", "Our job is to give the board a clear picture.", "security-personal"),
+    ("en", "My job was to chair the working group.", "security-personal"),
 ]
 
 # Value-neutral meeting talk: roles, facts, dates, anecdotes.
@@ -482,3 +486,55 @@ def test_simulated_participants_micro_f1(
     # sentence has a cue by construction).
     assert micro[True] >= 0.85
     assert micro[True] > micro[False] + 0.1
+
+
+def test_job_security_cue_still_fires(cues: ValueCues) -> None:
+    # The "our job is to" exception must not swallow real talk about jobs.
+    value = VALUE_IDS.index("security-personal")
+    for text in ("Our members are afraid to lose their job.", "Our jobs are on the line."):
+        assert cues.weights(text, "en")[value] >= 1.0, text
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "topic", "value", "on_topic", "off_topic"),
+    [
+        # (..., weight of the value's cues that name the topic, weight of those that don't)
+        ("en", "A balanced budget is what the trustees need from us.", "Budget 2027: closing the gap", "security-societal", 1.0, 0.0),
+        ("nl", "Een sluitende begroting is voor de raad het uitgangspunt.", "Begroting 2027: sluitend maken", "security-societal", 1.0, 0.0),
+        # "a say over their own" is not the topic and keeps its full weight.
+        ("en", "Self-rostering gives nurses a say over their own shifts.", "Self-rostering on the wards", "self-direction-action", 1.0, 1.0),
+    ],
+)  # fmt: skip
+def test_cue_naming_the_topic_counts_less(
+    cues: ValueCues, lang: str, text: str, topic: str, value: str, on_topic: float, off_topic: float
+) -> None:
+    j = VALUE_IDS.index(value)
+    plain = cues.weights(text, lang)
+    damped = cues.weights(text, lang, topic_words(topic))
+    assert plain[j] == pytest.approx(on_topic + off_topic)
+    assert damped[j] == pytest.approx(on_topic * TOPIC_CUE_WEIGHT + off_topic)
+    # Another meeting's topic leaves the cue alone.
+    assert cues.weights(text, lang, topic_words("Parking at the new office"))[j] == plain[j]
+
+
+def test_topic_words_are_content_words() -> None:
+    # "voor", "with" and "what" are function words: a goal full of them damps no cue.
+    assert topic_words("Begroting 2027: de kaders voor het ROC") == frozenset(
+        {"begroting", "2027", "kaders"}
+    )
+    assert topic_words("What we want with the budget") == frozenset({"budget"})
+    assert topic_words(None) == frozenset()
+    assert topic_words("") == frozenset()
+
+
+def test_topic_damping_in_sentence_evidence(clf: ValueClassifier) -> None:
+    # The only cue names the topic: without a topic it decides the sentence with full weight;
+    # with it, the sentence is no longer a clear cue and counts as uncued evidence at most.
+    text = "A balanced budget is what the trustees need from us."
+    scores = clf.scores(_embed([text]))
+    plain = clf.sentence_evidence(scores, texts=[text], language="en")
+    damped = clf.sentence_evidence(scores, texts=[text], language="en", topic="Budget 2027")
+    assert plain and plain[0][1] == "security-societal" and plain[0][2] >= CUE_MARGIN - 1e-6
+    assert not damped or damped[0][2] < plain[0][2] * UNCUED_WEIGHT + 1e-4
+    # Without texts the topic changes nothing (no cues take part).
+    assert clf.sentence_evidence(scores, topic="Budget 2027") == clf.sentence_evidence(scores)

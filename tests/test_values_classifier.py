@@ -309,6 +309,41 @@ def test_procedural_talk_gets_no_labels(clf: ValueClassifier, neutral_scores: np
     assert flagged.sum() <= 2
 
 
+# Taking a stance on what someone said, in our own words (not the procedural lines that
+# evals/train_values.py trains on). The humility exemplars used to be mostly negations, and
+# these lines then scored humility.
+DISAGREEMENT_SENTENCES: list[str] = [
+    "Daar ben ik het echt niet mee eens, Karin.",
+    "Nee, dat denk ik niet.",
+    "Dat is niet wat ik zei.",
+    "Ik zie dat anders dan jij.",
+    "I really don't agree with you there.",
+    "No, I don't think that's right.",
+    "That isn't what I said.",
+    "I see that differently.",
+]
+
+
+def test_disagreement_is_not_a_value(clf: ValueClassifier) -> None:
+    s = clf.scores(_embed(DISAGREEMENT_SENTENCES))
+    labelled = (s >= clf.thresholds).any(axis=1)
+    # Measured: 1 of 8 clears a threshold (universalism-objectivity); 5 of 8 before, as humility.
+    assert labelled.sum() <= 2
+    humility = VALUE_IDS.index("humility")
+    assert not (s[:, humility] >= clf.thresholds[humility]).any()
+
+
+def test_grouped_folds_keep_each_topic_in_one_fold() -> None:
+    from evals.train_values import FOLDS, grouped_folds
+
+    groups = [f"conclusion {i % 37}" for i in range(500)]
+    folds = grouped_folds(groups)
+    assert set(folds.tolist()) == set(range(FOLDS))
+    for g in set(groups):
+        assert len({int(f) for f, h in zip(folds, groups, strict=True) if h == g}) == 1
+    assert np.array_equal(folds, grouped_folds(groups))  # deterministic
+
+
 def test_labels_sorted_and_thresholded(clf: ValueClassifier) -> None:
     vecs = _embed(["Duurzaamheid en het klimaat zijn voor ons het belangrijkst."])
     s = clf.scores(vecs)[0]

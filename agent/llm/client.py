@@ -11,8 +11,10 @@ Servers differ in what they accept, so the client negotiates once and remembers:
 
 - ``response_format``: strict ``json_schema`` first; when the server rejects it, JSON mode
   with the schema attached (``{"type": "json_object", "schema": ...}``, which llama.cpp's
-  Python server and others turn into a grammar), and when that is rejected too, plain
-  JSON mode. The schema is in the prompt either way, and the reply is always validated.
+  Python server and others turn into a grammar; it gets the tighter grammar schema of the
+  prompt when there is one), and when that is rejected too, plain JSON mode, the only
+  mode in which the schema is added to the prompt as text, since nothing else enforces
+  it. The reply is always validated.
 - ``max_tokens`` versus ``max_completion_tokens`` (newer OpenAI models want the latter).
 - ``temperature`` (some reasoning models refuse any value).
 - ``stream_options`` (asks for token usage at the end of a stream; not every server knows it).
@@ -108,10 +110,16 @@ class LLMClient:
         schema_name: str,
         schema: dict[str, Any],
         max_tokens: int,
+        grammar: dict[str, Any] | None = None,
+        schema_hint: str = "",
     ) -> dict[str, Any]:
+        sent = list(messages)
+        if self.mode == "json_object" and schema_hint and sent:
+            last = sent[-1]
+            sent[-1] = {**last, "content": last["content"] + schema_hint}
         params: dict[str, Any] = {
             "model": self.model,
-            "messages": list(messages),
+            "messages": sent,
             self._max_tokens_param: max_tokens,
         }
         if self.temperature is not None:
@@ -122,7 +130,7 @@ class LLMClient:
                 "json_schema": {"name": schema_name, "strict": True, "schema": schema},
             }
         elif self.mode == "json_object_schema":
-            params["response_format"] = {"type": "json_object", "schema": schema}
+            params["response_format"] = {"type": "json_object", "schema": grammar or schema}
         else:
             params["response_format"] = {"type": "json_object"}
         return params
@@ -168,8 +176,13 @@ class LLMClient:
         schema: dict[str, Any],
         max_tokens: int,
         timeout: float,
+        grammar: dict[str, Any] | None = None,
+        schema_hint: str = "",
     ) -> Completion:
-        """One reply, within ``timeout`` seconds. Raises an :class:`LLMError` subclass."""
+        """One reply, within ``timeout`` seconds. Raises an :class:`LLMError` subclass.
+
+        ``grammar`` and ``schema_hint``: see :class:`agent.llm.messages.Prompt`.
+        """
         if self.streaming:
             return await self.stream(
                 messages,
@@ -177,6 +190,8 @@ class LLMClient:
                 schema=schema,
                 max_tokens=max_tokens,
                 timeout=timeout,
+                grammar=grammar,
+                schema_hint=schema_hint,
             )
         start = time.monotonic()
         try:
@@ -184,7 +199,9 @@ class LLMClient:
                 for _ in range(6):  # each negotiation step at most once
                     try:
                         response = await self._sdk.chat.completions.create(
-                            **self._params(messages, schema_name, schema, max_tokens),
+                            **self._params(
+                                messages, schema_name, schema, max_tokens, grammar, schema_hint
+                            ),
                             timeout=max(timeout - (time.monotonic() - start), 0.05),
                         )
                         break
@@ -231,6 +248,8 @@ class LLMClient:
         max_tokens: int,
         timeout: float,
         on_delta: Callable[[int], Any] | None = None,
+        grammar: dict[str, Any] | None = None,
+        schema_hint: str = "",
     ) -> Completion:
         """Like :meth:`complete`, streamed: ``on_delta(chars_so_far)`` after each chunk.
 
@@ -245,7 +264,9 @@ class LLMClient:
                 stream = None
                 for _ in range(6):
                     try:
-                        params = self._params(messages, schema_name, schema, max_tokens)
+                        params = self._params(
+                            messages, schema_name, schema, max_tokens, grammar, schema_hint
+                        )
                         if self._stream_usage:
                             params["stream_options"] = {"include_usage": True}
                         stream = await self._sdk.chat.completions.create(

@@ -10,10 +10,13 @@ The block is built so that nothing inside it can pass for the prompt around it:
 - everything in it is pseudonymised first (:mod:`agent.llm.pseudonym`).
 
 The order of the prompt is chosen for prompt caching: the system prompt is the same for
-every task of a meeting, the data block follows and only grows at its end as the meeting
-goes on, and the task with its schema comes last. A server that reuses the longest
-common prefix of the previous request (llama.cpp, vLLM, OpenAI) then only reads the new
-utterances and the task.
+every task of a meeting; then the task's instructions, the same for every call of that
+task in a step; then the data block, which only grows at its end as the meeting goes on;
+then what changes from call to call (the values heard so far, the facilitator's
+question) and a closing line. Each task template marks where the block goes with
+``$data``. A server that keeps the longest common prefix of earlier requests (llama.cpp
+with its prompt cache on, vLLM, OpenAI) then only reads what was said since the last
+call of the same task, even when tasks take turns.
 
 The block is also what the per-call token cap trims: when the prompt would be too long,
 the oldest utterances go first, then the tails of positions.
@@ -24,17 +27,18 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
 from agent.analysis.text import split_sentences
+from agent.errors import ConfigurationError
 from agent.llm.client import Message, estimate_tokens
 from agent.llm.errors import BudgetExhausted
 from agent.llm.pseudonym import Masked, Pseudonymiser
-from agent.llm.wire import constrain, json_schema
+from agent.llm.wire import constrain, json_schema, pin
 from agent.prompts import load_text, render
 from agent.reasoner.base import MeetingView
 
@@ -111,6 +115,7 @@ class Block:
     text: str
     nonce: str
     refs: tuple[str, ...]  # what was sent, in order
+    texts: dict[str, str] = field(default_factory=dict)  # ref -> the text as sent (masked)
 
 
 def data_block(
@@ -127,6 +132,8 @@ def data_block(
     utterances.sort(key=lambda r: sources.by_ref[r].seq)
     step_of = {u.id: u.step for u in view.utterances.values()}
 
+    sent: dict[str, str] = {}
+
     def record(ref: str, clip: int | None) -> str:
         s = sources.by_ref[ref]
         rec: dict[str, Any] = {"id": ref, "speaker": pseudo.person(s.participant)}
@@ -138,6 +145,7 @@ def data_block(
         else:
             rec["step"] = step_of.get(ref, "")
             rec["text"] = s.masked.text
+        sent[ref] = rec["text"]
         return _line(rec)
 
     pos_lines = {r: record(r, None) for r in positions}
@@ -162,7 +170,8 @@ def data_block(
     body = "\n".join([*pos_lines.values(), *utt_lines.values()])
     nonce = block_id(view.roster.meeting_id)
     text = f'<meeting-data id="{nonce}">\n{body}\n</meeting-data>'
-    return Block(text=text, nonce=nonce, refs=(*pos_lines, *utt_lines))
+    refs_sent = (*pos_lines, *utt_lines)
+    return Block(text=text, nonce=nonce, refs=refs_sent, texts={r: sent[r] for r in refs_sent})
 
 
 def system_prompt(view: MeetingView, pseudo: Pseudonymiser) -> str:
@@ -179,10 +188,18 @@ def system_prompt(view: MeetingView, pseudo: Pseudonymiser) -> str:
 
 @dataclass(frozen=True)
 class Prompt:
-    """The messages of one call and the schema its reply must fit (sent along)."""
+    """The messages of one call and the schema its reply must fit.
+
+    ``schema`` goes along as the response format. ``grammar`` is the same schema pinned
+    down further (:func:`agent.llm.wire.pin`), for servers that compile a schema into a
+    grammar. ``schema_hint`` is the schema as text for the prompt, which only a server
+    that enforces no schema at all needs (plain JSON mode); the client adds it then.
+    """
 
     messages: list[Message]
     schema: dict[str, Any]
+    grammar: dict[str, Any] | None = None
+    schema_hint: str = ""
 
 
 def build(
@@ -196,31 +213,56 @@ def build(
     *,
     addressees: Sequence[str] | None = None,
     sections: Sequence[str] | None = None,
+    quotable: Callable[[str, str], Sequence[str]] | None = None,
+    items: Mapping[str, tuple[int, int | None]] | None = None,
     **variables: object,
 ) -> Prompt:
     """System and user message for ``task`` (``prompts/llm/<task>.<lang>.md``): the user
-    message is the data block, then the task, then the schema of the reply, whose
-    ``source`` ids are limited to the lines actually sent."""
+    message is the task template with the data block in its ``$data``. The schema of the
+    reply limits ``source`` ids to the lines actually sent. With ``quotable`` (source id,
+    text as sent -> the pieces a citation may quote), the grammar schema also pins every
+    quote to those pieces, and with ``addressees`` each question to one addressee's own
+    lines; ``items`` bounds its lists (see :func:`agent.llm.wire.pin`)."""
     lang = view.roster.language
     system = system_prompt(view, pseudo)
-    task_text = render(load_text(f"llm/{task}.{lang}.md"), **variables).strip()
+    name = f"llm/{task}.{lang}.md"
+    template = load_text(name)
+    if "$data" not in template:
+        raise ConfigurationError(f"prompts/{name} has no $data: the meeting would not be sent")
+    task_text = render(template, data="", **variables).strip()
     base = json_schema(model)
 
     def tail_for(sent: Sequence[str]) -> tuple[str, dict[str, Any]]:
         schema = constrain(base, sources=sent, addressees=addressees, sections=sections)
         text = json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
-        return f"{task_text}\n\n{SCHEMA_INTRO[lang]}\n{text}", schema
+        return f"\n\n{SCHEMA_INTRO[lang]}\n{text}", schema
 
     # Room for the data: the cap minus everything else, with every candidate id in the
-    # schema (the most it can hold).
+    # schema (the most it can hold) and the schema in the prompt (plain JSON mode).
     widest, _ = tail_for(refs)
-    room = max_prompt_tokens - estimate_tokens(system) - estimate_tokens(widest) - 20
+    room = (
+        max_prompt_tokens
+        - estimate_tokens(system)
+        - estimate_tokens(task_text)
+        - estimate_tokens(widest)
+        - 20
+    )
     if room <= 0:
         raise BudgetExhausted("the prompt alone exceeds the per-call token cap")
     block = data_block(view, pseudo, sources, refs, room)
-    tail, schema = tail_for(block.refs)
+    hint, schema = tail_for(block.refs)
+    grammar = None
+    if quotable is not None:
+        quotes = {ref: list(quotable(ref, text)) for ref, text in block.texts.items()}
+        owners = None
+        if addressees is not None:
+            owners = {
+                who: [r for r in block.refs if pseudo.person(sources.by_ref[r].participant) == who]
+                for who in addressees
+            }
+        grammar = pin(schema, quotes=quotes, owners=owners, items=items)
     messages: list[Message] = [
         {"role": "system", "content": system},
-        {"role": "user", "content": f"{block.text}\n\n{tail}"},
+        {"role": "user", "content": render(template, data=block.text, **variables).strip()},
     ]
-    return Prompt(messages, schema)
+    return Prompt(messages, schema, grammar, hint)

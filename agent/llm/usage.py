@@ -28,16 +28,19 @@ class MeetingUsage:
 
     ``calls``: model calls (each attempt, retries included). ``answered``: reasoner
     calls answered by the model; ``fallbacks``: answered by the local engine instead,
-    by reason. ``proposed``/``accepted``/``dropped``: items in the model's parsed replies
-    and what validation did with them (``dropped`` by reason; a reply that does not
-    parse counts as one dropped item with the reason ``invalid``). ``latencies``: seconds per model
-    call, failed ones included (kept in memory only).
+    by reason; ``reused``: of those answered, how many by an earlier accepted reply to
+    the same prompt, checked again without a call. ``proposed``/``accepted``/``dropped``:
+    items in the model's parsed replies and what validation did with them (``dropped`` by
+    reason; a reply that does not parse counts as one dropped item with the reason
+    ``invalid``). ``latencies``: seconds per model call, failed ones included (kept in
+    memory only).
     """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     calls: int = 0
     answered: int = 0
+    reused: int = 0
     fallbacks: Counter[str] = field(default_factory=Counter)
     proposed: int = 0
     accepted: int = 0
@@ -58,6 +61,7 @@ class MeetingUsage:
             "calls": self.calls,
             "results": results,
             "answered": self.answered,
+            "reused": self.reused,
             "fallbacks": sum(self.fallbacks.values()),
             "fallback_reasons": dict(sorted(self.fallbacks.items())),
             "fallback_share": _share(sum(self.fallbacks.values()), results),
@@ -79,6 +83,7 @@ class MeetingUsage:
         self.completion_tokens += other.completion_tokens
         self.calls += other.calls
         self.answered += other.answered
+        self.reused += other.reused
         self.fallbacks.update(other.fallbacks)
         self.proposed += other.proposed
         self.accepted += other.accepted
@@ -167,6 +172,13 @@ class UsageLedger:
     def answered_by_model(self, meeting_id: str) -> None:
         """A reasoner call whose result came from the model."""
         self.of(meeting_id).answered += 1
+        self._persist(meeting_id, {"answered": 1})
+
+    def reused(self, meeting_id: str) -> None:
+        """A reasoner call answered by an earlier reply of the model to the same prompt."""
+        u = self.of(meeting_id)
+        u.answered += 1
+        u.reused += 1
         self._persist(meeting_id, {"answered": 1})
 
     def fallback(self, meeting_id: str, reason: str) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ from agent.synthesis.models import SynthesisDraftItem
 T = TypeVar("T")
 
 MIN_QUOTE_WORDS = 2
+CLAUSE_WORDS = 16  # a sentence longer than this is also offered as a quote clause by clause
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
 ECHO_WORDS = 5  # a run this long copied from an injected text counts as obeying it
 MAX_QUESTIONS = 6
 MAX_POINTS = 12
@@ -136,6 +139,28 @@ class Validator:
         else:
             c = Citation(utterance_id=source.ref, participant=source.participant, quote=quote)
         return c, source
+
+    def quotable(self, ref: str, sent: str) -> list[str]:
+        """What a citation of ``ref`` may quote, as :meth:`citation` accepts it: the
+        sentences of ``sent`` (the text of ``ref`` as the prompt carried it) and the
+        clauses of long ones. Nothing for a source that is never evidence."""
+        try:
+            source = self._source(ref)
+        except Rejected:
+            return []
+        pieces: list[str] = []
+        for sentence in split_sentences(sent):
+            candidates = [sentence]
+            if len(sentence.split()) > CLAUSE_WORDS:
+                candidates += [c.rstrip(",;:") for c in _CLAUSE_END.split(sentence)]
+            for c in candidates:
+                if (
+                    c not in pieces
+                    and len(c.split()) >= MIN_QUOTE_WORDS
+                    and source.masked.find(c) is not None
+                ):
+                    pieces.append(c)
+        return pieces
 
     def text(self, raw: str, sources: Iterable[Masked] = ()) -> str:
         """Free text from the model with names restored, or :class:`Rejected`."""

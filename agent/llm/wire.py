@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -146,6 +146,107 @@ def constrain(
         if isinstance(node, list):
             return [walk(v) for v in node]
         return node
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
+
+def _cite_choices(refs: Sequence[str], quotes: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
+    """Per source of ``refs`` with something quotable: a citation that can only be its id
+    (a constant) with one of its quotable pieces (an enum)."""
+    return [
+        {
+            "type": "object",
+            "properties": {
+                "source": {"type": "string", "const": ref},
+                "quote": {"type": "string", "enum": list(quotes[ref])},
+            },
+            "required": ["source", "quote"],
+            "additionalProperties": False,
+        }
+        for ref in refs
+        if quotes.get(ref)
+    ]
+
+
+QUESTION_CHARS = (10, 180)  # the length of a pinned question after "P2, ", in characters
+
+
+def _question_pattern(who: str) -> str:
+    """``P2, <one line without '?', '"' or a backslash> ?``. Quotation marks are left out
+    because a JSON-escaped one cannot be written in a pattern that llama.cpp's converter
+    reads; typographic quotes remain."""
+    low, high = QUESTION_CHARS
+    return f'^{re.escape(who)}, [^"\\\\?\\x00-\\x1f]{{{low},{high}}}\\?$'
+
+
+def _is_cite(node: Any) -> bool:
+    return (
+        isinstance(node, dict)
+        and node.get("type") == "object"
+        and set(node.get("properties", {})) == {"source", "quote"}
+    )
+
+
+def pin(
+    schema: dict[str, Any],
+    *,
+    quotes: Mapping[str, Sequence[str]],
+    owners: Mapping[str, Sequence[str]] | None = None,
+    items: Mapping[str, tuple[int, int | None]] | None = None,
+) -> dict[str, Any]:
+    """``schema`` made as tight as a grammar can hold it, for servers that compile the
+    schema into a grammar (llama.cpp): the decoder then cannot write anything else.
+
+    - every citation is one source id with one of its ``quotes`` (pieces of the text
+      actually sent, each one found verbatim by the validator), so a quote can no longer
+      be misremembered or paired with the wrong line;
+    - with ``owners`` (addressee token -> the sources of their own words), a question is
+      one addressee with a citation of their own words, and its text opens with the
+      addressee's token and ends at its one question mark (a bounded length, no line
+      breaks); whether it is open, grounded and free of solutions is the validator's;
+    - ``items`` (array property -> (min, max)) bounds the lists, with the validator's
+      minimums (evidence of two parties needs two citations) and maximums.
+
+    Too large for hosted strict modes, which cap enum sizes; those get :func:`constrain`'s
+    schema. The validator checks every reply either way: a grammar guarantees form only.
+    """
+    bounds = dict(items or {})
+    quotable = [ref for ref, q in quotes.items() if q]
+
+    def walk(node: Any) -> Any:
+        if _is_cite(node):
+            choices = _cite_choices(quotable, quotes)
+            return {"anyOf": choices} if choices else node
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: walk(v) for k, v in node.items()}
+        props = out.get("properties")
+        if isinstance(props, dict):
+            for name, (low, high) in bounds.items():
+                if name in props and props[name].get("type") == "array":
+                    props[name] = {**props[name], "minItems": low}
+                    if high is not None:
+                        props[name]["maxItems"] = high
+            if owners is not None and {"addressee", "grounded_in"} <= set(props):
+                per_person = [
+                    {
+                        **out,
+                        "properties": {
+                            **props,
+                            "addressee": {"type": "string", "const": who},
+                            "text": {"type": "string", "pattern": _question_pattern(who)},
+                            "grounded_in": {"anyOf": choices},
+                        },
+                    }
+                    for who, refs in owners.items()
+                    if (choices := _cite_choices(refs, quotes))
+                ]
+                if per_person:
+                    return {"anyOf": per_person}
+        return out
 
     result: dict[str, Any] = walk(schema)
     return result

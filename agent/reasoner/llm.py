@@ -10,8 +10,8 @@ not language: the topic check and the frame draft (rules and templates), the val
 Every model call goes through :meth:`LLMReasoner._ask`:
 
 1. the circuit breaker and the token budgets may refuse it up front;
-2. one attempt, and at most one retry (for a transient endpoint error or an invalid
-   reply), all within ``llm_timeout`` seconds;
+2. one attempt, and at most one retry (for a transient endpoint error or a reply that
+   does not parse), all within ``llm_timeout`` seconds;
 3. the reply is parsed against the task's schema and validated against this meeting
    (:mod:`agent.llm.validate`), names restored;
 4. on any failure, the local engine answers instead, and the result says so
@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
@@ -48,7 +50,7 @@ from agent.llm.events import ConsultEvent
 from agent.llm.messages import Prompt, Sources, build, sources_of
 from agent.llm.pseudonym import Pseudonymiser
 from agent.llm.usage import UsageLedger, UsageSink
-from agent.llm.validate import MAX_QUESTIONS, SYNTHESIS_SECTIONS, Checked, Validator
+from agent.llm.validate import MAX_POINTS, MAX_QUESTIONS, SYNTHESIS_SECTIONS, Checked, Validator
 from agent.llm.wire import (
     AgreementsOut,
     ConsultOut,
@@ -77,6 +79,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SYNTHESIS_ITEMS = 24
+REMEMBERED_REPLIES = 8  # accepted replies kept per meeting, to answer a repeated prompt
 PROGRESS_EVERY = 0.25  # seconds between progress events of a streamed answer
 LOCAL_SECTIONS = ("frame", "participation")  # the record and the counts stay local
 
@@ -91,6 +94,11 @@ class NothingProposed(ModelOutputInvalid):
     """The model returned a valid but empty answer where the facilitator needs items."""
 
     reason = "empty"
+
+
+def _prompt_key(task: str, prompt: Prompt) -> str:
+    body = json.dumps([task, prompt.messages, prompt.schema, prompt.grammar], sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 class LLMReasoner:
@@ -121,6 +129,7 @@ class LLMReasoner:
         self.ledger = ledger or UsageLedger()
         self.local = local or LocalReasoner()
         self._pseudonymisers: dict[str, Pseudonymiser] = {}
+        self._replies: dict[str, OrderedDict[str, str]] = {}  # meeting -> prompt key -> reply
 
     @classmethod
     def from_settings(
@@ -185,14 +194,19 @@ class LLMReasoner:
         """Call the model for ``task`` and return the validated result, or raise the
         :class:`LLMError` that makes the caller fall back.
 
-        A reply that does not parse, or whose every item fails validation, or that is empty
-        when ``need_items``, is invalid: retried once, then given up.
+        A reply that does not parse, or that is empty when ``need_items``, is invalid:
+        retried once, then given up. A reply that parses but whose every item fails
+        validation is given up at once (:class:`NothingValid`).
         """
         mid = view.roster.meeting_id
         messages, schema = prompt.messages, prompt.schema
         prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
         if prompt_tokens > self.max_prompt_tokens:
             raise BudgetExhausted("prompt over the per-call cap")
+        key = _prompt_key(task, prompt)
+        reused = self._reuse(mid, key, accept, need_items)
+        if reused is not None:
+            return reused
         deadline = time.monotonic() + self.timeout
         last: LLMError | None = None
         for attempt in (1, 2):
@@ -216,6 +230,8 @@ class LLMReasoner:
                         schema=schema,
                         max_tokens=self.max_output_tokens,
                         timeout=remaining,
+                        grammar=prompt.grammar,
+                        schema_hint=prompt.schema_hint,
                     )
                 else:
                     completion = await self.client.stream(
@@ -225,6 +241,8 @@ class LLMReasoner:
                         max_tokens=self.max_output_tokens,
                         timeout=remaining,
                         on_delta=on_delta,
+                        grammar=prompt.grammar,
+                        schema_hint=prompt.schema_hint,
                     )
             except asyncio.CancelledError:
                 self.breaker.release()
@@ -270,15 +288,52 @@ class LLMReasoner:
                 dict(checked.dropped) or "none",
             )
             if not checked.items and checked.proposed:
-                last = NothingValid("validation dropped every item")
-                continue
+                # A well-formed reply whose every item failed the meeting's checks is not
+                # asked for again: a second sample of the same prompt mostly repeats the
+                # same mistakes, and the facilitator would wait twice for nothing.
+                raise NothingValid("validation dropped every item")
             if not checked.items and need_items:
                 last = NothingProposed("the model proposed nothing")
                 continue
             self.ledger.answered_by_model(mid)
+            self._remember(mid, key, completion.content)
             return checked
         assert last is not None
         raise last
+
+    def _remember(self, meeting_id: str, key: str, content: str) -> None:
+        replies = self._replies.setdefault(meeting_id, OrderedDict())
+        replies[key] = content
+        replies.move_to_end(key)
+        while len(replies) > REMEMBERED_REPLIES:
+            replies.popitem(last=False)
+
+    def _reuse(
+        self,
+        meeting_id: str,
+        key: str,
+        accept: Callable[[str], Checked[T]],
+        need_items: bool,
+    ) -> Checked[T] | None:
+        """The model's accepted reply to this very prompt, validated again, or None.
+
+        The same prompt (same task, same meeting data) comes back when nothing was said
+        in between: a step change, the facilitator reloading the advice. Asking again
+        would only cost time; the reply is checked again against the view of now (a
+        question asked meanwhile is a repeat now), and a fresh call follows if it fails.
+        """
+        replies = self._replies.get(meeting_id)
+        content = replies.get(key) if replies is not None else None
+        if content is None:
+            return None
+        try:
+            checked = accept(content)
+        except ModelOutputInvalid:
+            return None
+        if not checked.items and (checked.proposed or need_items):
+            return None
+        self.ledger.reused(meeting_id)
+        return checked
 
     def _fell_back(self, view: MeetingView, task: str, exc: Exception) -> None:
         """Count and log a fallback. A model error is expected and logged as a warning; any
@@ -347,6 +402,9 @@ class LLMReasoner:
         try:
             sources = sources_of(view, pseudo)
             validator = Validator(view, pseudo, sources)
+            addressees = [
+                pseudo.person(p.id) for p in view.roster.people.values() if not p.is_facilitator
+            ]
             prompt = build(
                 "questions",
                 view,
@@ -355,9 +413,9 @@ class LLMReasoner:
                 self._refs(view, sources),
                 QuestionsOut,
                 self.max_prompt_tokens,
-                addressees=[
-                    pseudo.person(p.id) for p in view.roster.people.values() if not p.is_facilitator
-                ],
+                addressees=addressees,
+                quotable=validator.quotable,
+                items={"questions": (1, min(MAX_QUESTIONS, len(addressees)))},
                 step=view.step,
                 max=MAX_QUESTIONS,
                 people=self._people_lines(view, pseudo),
@@ -405,6 +463,12 @@ class LLMReasoner:
                 self._refs(view, sources),
                 AgreementsOut,
                 self.max_prompt_tokens,
+                quotable=validator.quotable,
+                items={
+                    "agreements": (0, MAX_POINTS),
+                    "differences": (0, MAX_POINTS),
+                    "evidence": (2, None),
+                },
                 hints=self._hints(view),
             )
             pair: dict[str, Any] = {}
@@ -474,6 +538,8 @@ class LLMReasoner:
                 self._refs(view, sources),
                 ConsultOut,
                 self.max_prompt_tokens,
+                quotable=validator.quotable,
+                items={"evidence": (1, None)},
                 question=pseudo.mask(question).text,
             )
             checked = await self._ask(
@@ -541,6 +607,8 @@ class LLMReasoner:
                 self._refs(view, sources),
                 SynthesisOut,
                 self.max_prompt_tokens,
+                quotable=validator.quotable,
+                items={"items": (1, SYNTHESIS_ITEMS), "evidence": (1, None)},
                 sections=SYNTHESIS_SECTIONS,
                 max=SYNTHESIS_ITEMS,
             )

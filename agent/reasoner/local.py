@@ -34,7 +34,7 @@ from agent.synthesis.models import SynthesisDraftItem
 MAX_QUESTIONS = 6
 QUOTE_WORDS = 12
 NOT_HEARD_AFTER = 12  # utterances without a turn before a party counts as not heard
-TOP_VALUES = 3
+TOP_VALUES = 2
 VALUE_RELATIVE_CUT = 0.5  # a value is shown when its score is at least half the strongest
 
 

@@ -24,16 +24,25 @@ How a sentence is scored (input: its ``passage:`` embedding from :mod:`agent.emb
   values. The ``(1 - p_procedural)`` factor silences "welkom allemaal" and "eens" so they add
   no values. ``w`` and the temperature were chosen on our own labelled organisational
   sentences (``tests/test_values_classifier.py``); the per-value decision thresholds are then
-  tuned for this blended score on out-of-fold Touché scores.
+  tuned for this blended score on out-of-fold Touché scores (folds grouped by conclusion, as
+  the test split has unseen conclusions). Exemplars should not lean on one sentence shape: the
+  humility exemplars were mostly negations, and plain disagreement ("ik ben het daar niet mee
+  eens") then landed on humility; they are now phrased positively, and stance-taking lines
+  are part of the procedural centroid.
 * **Argument mode** (``blend=False``): the head alone with its own thresholds. This is what
   Touché-style arguments should use and what ``evals/bench/values.py`` reports as its main
   macro-F1 (it reports the blended mode next to it).
 
-Measured (see ``evals/bench/values.py`` and the tests): Touché23 test macro-F1 0.43 in argument
-mode (0.42 blended; all-ones baseline 0.25). Known limit: e5-small similarities follow surface
-form (shared words and sentence shape) as much as meaning, so a sentence can land on the value
-of an exemplar that merely sounds like it; per-sentence labels are evidence for the
-facilitator to check, not verdicts.
+Measured (see ``evals/bench/values.py`` and the tests): Touché23 test macro-F1 0.427 in
+argument mode (0.427 blended; all-ones baseline 0.248), validation 0.444 for a head trained on
+training alone. That is about the ceiling of a head on frozen e5-small sentence vectors: on
+validation, class-weighted and plain logistic regression, numpy MLPs (256-512 units, dropout),
+a soft-F1 loss, multi-task training on the 54 level-1 values, hashed word n-grams, conclusion
+and stance features, the ``query:`` prefix and ensembles of these all scored 0.436-0.449, and
+even thresholds tuned on validation itself reach only 0.462. Known limit: e5-small
+similarities follow surface form (shared words and sentence shape) as much as meaning, so a
+sentence can land on the value of an exemplar that merely sounds like it; per-sentence labels
+are evidence for the facilitator to check, not verdicts.
 
 Value cues (``prompts/lexicons/value_cues.yaml``, :class:`ValueCues`). Per value and language,
 regular-expression cues for how boards, works councils, staff, clients and supervisors voice
@@ -53,11 +62,13 @@ scores when the sentence texts are given (:meth:`ValueClassifier.sentence_eviden
 * a question counts :data:`UNCUED_WEIGHT` times too: in a meeting built on asking each other
   questions, a question often repeats another participant's value words.
 
-Measured (``rondetafel eval evals/scenarios``, per-participant micro-F1 at the agent's top 3):
-0.37 without cues, 0.60 with them (nl 0.37 -> 0.62, en 0.37 -> 0.56). Touché23 validation
-macro-F1 with the premise through :meth:`apply_cues`: 0.531 -> 0.528 (argument mode), 0.512 ->
-0.511 (blended): the cues are written for meetings, not for policy arguments, and cost it
-almost nothing.
+Measured (``rondetafel eval evals/scenarios``, per-participant micro-F1 of the values the agent
+shows): 0.37 without cues, 0.60 with them at top 3 and UNCUED_WEIGHT 0.5 (nl 0.62, en 0.56);
+0.64 (nl 0.65, en 0.64) at top 2 with UNCUED_WEIGHT 0.2 and the humility exemplars and
+procedural lines of 2026-11-27; with the meeting topic passed in (``topic=``) en 0.65.
+Touché23 validation macro-F1 with the premise through :meth:`apply_cues` (an earlier head,
+thresholds tuned in-sample): 0.531 -> 0.528 (argument mode), 0.512 -> 0.511 (blended): the
+cues are written for meetings, not for policy arguments, and cost it almost nothing.
 
 Only numpy (and PyYAML, for the prompt files) is needed at run time.
 """
@@ -132,11 +143,23 @@ WEAK_BONUS = 0.15
 # With texts, the evidence of a sentence without a clear cue (the classifier's choice) is
 # multiplied by this. Most of what people say in a meeting is context (roles, facts,
 # anecdotes) on which the classifier still finds some value; a clear cue is the better
-# witness. Chosen on simulated participants built from our own labelled sentences plus
-# value-neutral context talk (tests/test_value_cues.py): 0.5 was within 0.01 micro-F1 of the
-# best setting with 1-3 context sentences per participant and lost nothing without context,
-# while still letting a value that the lexicon misses show when nothing else is cued.
-UNCUED_WEIGHT = 0.5
+# witness: on the scenario suite, a cued sentence's value is one of its speaker's gold values
+# 62% of the time, the classifier's pick on an uncued sentence 18% (a value drawn at random:
+# 7%). Participant micro-F1 at 0.1 / 0.2 / 0.3 / 0.5: simulated participants built from our
+# own labelled sentences plus context talk (tests/test_value_cues.py) 0.975 / 0.975 / 0.971 /
+# 0.958; scenario suite nl 0.65 / 0.65 / 0.63 / 0.62, en 0.64 / 0.64 / 0.62 / 0.61 (two values
+# shown). 0.2 still lets a value that the lexicon misses show when nothing is cued.
+UNCUED_WEIGHT = 0.2
+# With the meeting's topic given, a cue that merely names that topic ("budget" or "balanced
+# budget" in a budget meeting, "self-rostering" when self-rostering is on the agenda) counts
+# this share of its weight: everyone at the table says it, so it tells little about whose value
+# it is. A lone clear cue on the topic then acts as a weak cue. On the scenario suite (two
+# values shown) 1 / 0.5 / 0: en 0.636 / 0.655 / 0.631, nl 0.647 / 0.647 / 0.647.
+TOPIC_CUE_WEIGHT = 0.5
+# Topic words shorter than this are ignored (articles, "voor", "and"); a cue word of at least
+# TOPIC_PREFIX letters also matches a longer topic word it starts ("self-roster", "rostering").
+TOPIC_MIN_WORD = 4
+TOPIC_PREFIX = 5
 
 _DATA_PACKAGE = "agent"
 _DATA_PATH = "data/values_head.npz"
@@ -239,6 +262,33 @@ def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     out = "".join(c for c in decomposed if not unicodedata.combining(c))
     return out.replace("\u2019", "'").replace("\u2018", "'")
+
+
+def topic_words(topic: str | None) -> frozenset[str]:
+    """The content words of a topic text (title and goal), folded, for
+    :meth:`ValueCues.weights`: at least :data:`TOPIC_MIN_WORD` letters and not a function word
+    of either language (``prompts/lexicons/stopwords.yaml``), so "voor" or "with" in a goal
+    damps no cue."""
+    from agent.analysis.language import stopwords
+
+    if not topic:
+        return frozenset()
+    function_words = stopwords("nl") | stopwords("en")
+    return frozenset(
+        w
+        for w in _TOKEN.findall(_fold(topic))
+        if len(w) >= TOPIC_MIN_WORD and w not in function_words
+    )
+
+
+def _names_topic(cue_text: str, topic: frozenset[str]) -> bool:
+    """Does a (folded) cue match contain a word of the topic?"""
+    for w in _TOKEN.findall(cue_text):
+        if len(w) < TOPIC_MIN_WORD:
+            continue
+        if w in topic or (len(w) >= TOPIC_PREFIX and any(t.startswith(w) for t in topic)):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,11 +424,18 @@ class ValueCues:
                 kept.append(h)
         return sorted(kept, key=lambda h: (h.start, h.end))
 
-    def weights(self, text: str, language: str | None = None) -> np.ndarray:
-        """Summed cue weight per value for one sentence, shape ``(20,)``."""
+    def weights(
+        self, text: str, language: str | None = None, topic: frozenset[str] = frozenset()
+    ) -> np.ndarray:
+        """Summed cue weight per value for one sentence, shape ``(20,)``.
+
+        ``topic`` (:func:`topic_words` of the meeting's topic): a cue with a topic word in it
+        counts :data:`TOPIC_CUE_WEIGHT` of its weight.
+        """
         w = np.zeros(len(VALUE_IDS), dtype=np.float32)
         for h in self.hits(text, language):
-            w[VALUE_IDS.index(h.value_id)] += h.weight
+            factor = TOPIC_CUE_WEIGHT if topic and _names_topic(h.text, topic) else 1.0
+            w[VALUE_IDS.index(h.value_id)] += h.weight * factor
         return w
 
 
@@ -486,16 +543,20 @@ class ValueClassifier:
             out.append([VALUE_IDS[j] for j in hit[np.argsort(-(row[hit] - th[hit]))]])
         return out
 
-    def cue_weights(self, texts: Sequence[str], language: str | None = None) -> np.ndarray:
+    def cue_weights(
+        self, texts: Sequence[str], language: str | None = None, topic: str | None = None
+    ) -> np.ndarray:
         """Summed value-cue weight per sentence and value, shape ``(len(texts), 20)``.
 
         A clear cue or a harm counts 1, a weak cue :data:`WEAK_WEIGHT`; see
-        :meth:`ValueCues.hits` for which cues count.
+        :meth:`ValueCues.hits` for which cues count. ``topic`` is the meeting's topic (title
+        and goal); a cue that names it counts :data:`TOPIC_CUE_WEIGHT` of its weight.
         """
         cues = get_cues()
         if not texts:
             return np.zeros((0, len(VALUE_IDS)), dtype=np.float32)
-        return np.vstack([cues.weights(t, language) for t in texts])
+        words = topic_words(topic)
+        return np.vstack([cues.weights(t, language, words) for t in texts])
 
     def apply_cues(
         self,
@@ -505,6 +566,7 @@ class ValueClassifier:
         *,
         blend: bool = True,
         weights: np.ndarray | None = None,
+        topic: str | None = None,
     ) -> np.ndarray:
         """Scores raised where a sentence has value cues; same shape as ``scores``.
 
@@ -513,14 +575,15 @@ class ValueClassifier:
         margin :data:`CUE_MARGIN` (+ :data:`CUE_STEP` per further cue) over its threshold;
         a value with only a weak cue gets :data:`WEAK_BONUS` more margin, and only when its
         score already clears its threshold. Scores are never lowered. ``weights`` may pass
-        :meth:`cue_weights` when the caller has them already.
+        :meth:`cue_weights` when the caller has them already; otherwise they are computed
+        with ``topic`` (see :meth:`cue_weights`).
         """
         s = np.atleast_2d(np.array(scores, dtype=np.float32, copy=True))
         if len(texts) != s.shape[0]:
             raise ValueError(f"{len(texts)} texts for {s.shape[0]} score rows")
         if s.size == 0:
             return s
-        w = self.cue_weights(texts, language) if weights is None else weights
+        w = self.cue_weights(texts, language, topic) if weights is None else weights
         th = self.thresholds_for(blend=blend)
         head = 1.0 - th
         clear = w >= 1.0
@@ -537,6 +600,7 @@ class ValueClassifier:
         language: str | None = None,
         *,
         uncued_weight: float = UNCUED_WEIGHT,
+        topic: str | None = None,
     ) -> list[tuple[int, str, float]]:
         """Per sentence, its single strongest value as ``(index, value id, margin)``.
 
@@ -554,14 +618,15 @@ class ValueClassifier:
         margin of a question, which often echoes another participant's words ("wat betekent
         'sluitend' voor u?"). The sums are then :meth:`profile`'s strengths of the
         cue-adjusted scores up to those weights. Without ``texts`` this is the classifier
-        alone, exactly as before.
+        alone, exactly as before. ``topic`` (the meeting's topic title and goal) damps cues
+        that merely name the topic, see :data:`TOPIC_CUE_WEIGHT`.
         """
         s = np.atleast_2d(np.asarray(scores, dtype=np.float32))
         if s.size == 0:
             return []
         w: np.ndarray | None = None
         if texts is not None:
-            w = self.cue_weights(texts, language)
+            w = self.cue_weights(texts, language, topic)
             s = self.apply_cues(s, texts, language, weights=w)
         th = self.thresholds
         margin = np.clip((s - th) / (1.0 - th), 0.0, None)
