@@ -314,6 +314,22 @@ def test_pool_adds_counts_not_rates() -> None:
     assert by_language["en"]["scenarios"] == 1
 
 
+def test_language_thresholds_fail_the_weaker_language_only() -> None:
+    from evals.runner import check_language_thresholds, check_thresholds
+
+    nl = make_scenario({"values": {"pa1": ["humility"]}}, id="nl", language="nl")
+    en = make_scenario({"values": {"pa1": ["humility"], "pb": ["face"]}}, id="en")
+    r_nl = score_scenario(nl, Predictions(values={"pa1": ("humility",)}))
+    r_en = score_scenario(en, Predictions(values={"pa1": ("humility",), "pb": ("tradition",)}))
+    limits = {"min": {"values_micro_f1": 0.6}}
+    # Pooled: tp 2, fp 1, fn 1 -> micro-F1 4 / 6 = 0.67, which passes overall ...
+    assert check_thresholds(pool([r_nl, r_en]), limits) == []
+    # ... while English alone is 2 / 4 = 0.5 and fails, named by its language.
+    failures = check_language_thresholds([r_nl, r_en], limits)
+    assert len(failures) == 1 and failures[0].startswith("[en] values_micro_f1 = 0.5")
+    assert check_language_thresholds([r_nl], limits) == []
+
+
 def test_pool_of_nothing_is_null() -> None:
     overall = pool([])
     assert overall["scenarios"] == 0
