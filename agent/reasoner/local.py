@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,6 +33,7 @@ from agent.reasoner.base import MeetingView
 from agent.synthesis.models import SynthesisDraftItem
 
 MAX_QUESTIONS = 6
+POINTS_CACHED = 4096
 QUOTE_WORDS = 12
 NOT_HEARD_AFTER = 12  # utterances without a turn before a party counts as not heard
 TOP_VALUES = 2
@@ -87,6 +89,13 @@ class LocalReasoner:
     """The default ``Reasoner``: offline and deterministic."""
 
     name = "local"
+
+    def __init__(self) -> None:
+        # (meeting, language, point id, members) -> the point as shown (None: one party);
+        # shared between calls, so callers must not change what they get.
+        self._points: OrderedDict[tuple[str, str, str, tuple[str, ...]], Agreement | None] = (
+            OrderedDict()
+        )
 
     # ---- start and frame ---------------------------------------------------------
 
@@ -152,28 +161,37 @@ class LocalReasoner:
                 return short_quote(_strip_cue(ev.quote), 14)
         return short_quote(evidence[0].quote, 14)
 
+    def _agreement(self, view: MeetingView, pid: str, members: list[str]) -> Agreement | None:
+        evidence = [e for m in members if (e := self._evidence(view, m, members))]
+        parties = list(dict.fromkeys(e.party for e in evidence))
+        if len(parties) < 2:
+            return None  # agreement within one party is not a cross-party point
+        return Agreement(
+            id=pid,
+            label=self._label(view, evidence),
+            parties=parties,
+            participants=list(dict.fromkeys(e.speaker for e in evidence)),
+            all_parties=set(view.roster.speaking_parties) <= set(parties),
+            evidence=evidence,
+        )
+
     async def describe_agreements(
         self, view: MeetingView
     ) -> tuple[list[Agreement], list[Difference]]:
-        r = view.roster
         agreements: list[Agreement] = []
         for point in view.tracker["points"]:
             members = [m for m in point["members"] if m in view.utterances]
             members.sort(key=lambda m: view.utterances[m].seq)
-            evidence = [e for m in members if (e := self._evidence(view, m, members))]
-            parties = list(dict.fromkeys(e.party for e in evidence))
-            if len(parties) < 2:
-                continue  # agreement within one party is not a cross-party point
-            agreements.append(
-                Agreement(
-                    id=point["id"],
-                    label=self._label(view, evidence),
-                    parties=parties,
-                    participants=list(dict.fromkeys(e.speaker for e in evidence)),
-                    all_parties=set(r.speaking_parties) <= set(parties),
-                    evidence=evidence,
-                )
-            )
+            # A point reads only its members' words, which never change: most points are
+            # the same as after the previous utterance, so they are written once.
+            key = (view.roster.meeting_id, view.language, point["id"], tuple(members))
+            if key not in self._points:
+                self._points[key] = self._agreement(view, point["id"], members)
+                while len(self._points) > POINTS_CACHED:
+                    self._points.popitem(last=False)
+            agreement = self._points[key]
+            if agreement is not None:
+                agreements.append(agreement)
         agreements.sort(key=lambda a: (not a.all_parties, -len(a.parties), int(a.id[1:])))
         differences: list[Difference] = []
         for d in view.tracker["differences"]:
@@ -295,7 +313,11 @@ class LocalReasoner:
         out: list[Question] = []
         seen: set[str] = set()
         if view.step == "connection":
-            for d in view.tracker["differences"]:
+            # Newest differences first: those are on the table now. Enough is enough: a long
+            # meeting's older differences are not re-checked after every utterance.
+            for d in reversed(view.tracker["differences"]):
+                if len(out) >= MAX_QUESTIONS:
+                    break
                 sides = [m for m in d["members"] if m in view.utterances]
                 parties = list(dict.fromkeys(view.utterances[m].party for m in sides))
                 for m in sides:
