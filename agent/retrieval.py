@@ -510,6 +510,12 @@ class PositionIndex:
             )
         return out
 
+    def size(self, meeting_id: str) -> int:
+        """How many chunks a meeting has in the index (0 when it has no collection)."""
+        with self._lock:
+            col = self._collection(meeting_id, create=False)
+            return 0 if col is None else int(col.count())
+
     def chunk_ids(self, meeting_id: str, position_id: str | None = None) -> list[str]:
         """Ids of the stored chunks of a meeting (or of one position), for checks."""
         with self._lock:

@@ -367,7 +367,7 @@ class MeetingService:
         this costs a search and no model call: the passage vectors of the sentences are
         averaged and used as the query.
         """
-        if self.index is None or not text.strip():
+        if self.index is None or not text.strip() or not self.index.size(meeting_id):
             return []
         vector = None
         if self.index.reuses_passage_vectors:

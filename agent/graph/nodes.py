@@ -21,7 +21,7 @@ from agent.graph.state import (
     SignalsState,
     ValueTally,
 )
-from agent.models import Citation, MeetingOut, Step, SuggestionItem, Suggestions, UtteranceOut
+from agent.models import Citation, Step, SuggestionItem, Suggestions, UtteranceOut
 from agent.positions import named_stems
 from agent.reasoner.base import MeetingView
 from agent.reasoner.local import msg, short_quote
@@ -51,10 +51,14 @@ def empty_signals() -> SignalsState:
     }
 
 
-def _roster(ctx: AgentContext, meeting_id: str) -> tuple[Roster, MeetingOut]:
-    with ctx.db.session() as s:
-        m = repo.meeting_out(s, meeting_id)
-    return Roster.from_meeting(m), m
+def _roster(ctx: AgentContext, meeting_id: str) -> Roster:
+    """The meeting's set-up, read once: topic, language, parties and people never change."""
+    roster = ctx.rosters.get(meeting_id)
+    if roster is None:
+        with ctx.db.session() as s:
+            roster = Roster.from_meeting(repo.meeting_out(s, meeting_id))
+        ctx.rosters[meeting_id] = roster
+    return roster
 
 
 # ---- routing -------------------------------------------------------------------------
@@ -148,7 +152,7 @@ async def analyse_utterances(state: MeetingState, runtime: Runtime[AgentContext]
     """Fold new utterances into agreements, signals and values, one at a time."""
     ctx = runtime.context
     mid = state["meeting_id"]
-    roster, _ = _roster(ctx, mid)
+    roster = _roster(ctx, mid)
     ids = state["event"].get("utterance_ids", [])
     with ctx.db.session() as s:
         utts = repo.list_utterances(s, mid, ids=ids, limit=max(len(ids), 1))
@@ -265,7 +269,7 @@ async def analyse_positions(state: MeetingState, runtime: Runtime[AgentContext])
     if not positions and not gone:
         return {}
     clf = get_classifier()
-    language = _roster(ctx, mid)[0].language
+    language = _roster(ctx, mid).language
     values: dict[str, dict[str, ValueTally]] = {}
     if gone:
         # Start every participant from nothing, then fold in what still stands.
@@ -315,7 +319,7 @@ def build_view(
     must see everything (the topic and missing-party check).
     """
     mid = state["meeting_id"]
-    roster, _ = _roster(ctx, mid)
+    roster = _roster(ctx, mid)
     tracker = state.get("tracker") or agreements.empty_tracker()
     signals = state.get("signals") or empty_signals()
     values = state.get("values", {})

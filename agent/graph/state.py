@@ -16,6 +16,7 @@ from agent.analysis.agreements import TrackerState
 from agent.embeddings import Embedder
 from agent.models import Step, UtteranceOut
 from agent.reasoner.base import Reasoner
+from agent.roster import Roster
 from agent.store.db import Database
 
 if TYPE_CHECKING:
@@ -101,6 +102,8 @@ class AgentContext:
     related: RelatedPassages | None = None
     # Stored utterances never change, so views read each one from the store only once.
     utterances: UtteranceCache = field(default_factory=lambda: UtteranceCache())
+    # Meeting set-ups never change either (meeting id -> roster).
+    rosters: dict[str, Roster] = field(default_factory=dict)
 
 
 class UtteranceCache:
