@@ -120,7 +120,12 @@ def analyse(utt: UtteranceOut, roster: Roster, embedder: Embedder) -> tuple[Feat
     spans = us_them.find_us_them(utt.text, lang, others)
 
     clf = get_classifier()
-    values = clf.sentence_evidence(clf.scores(sent_vecs), texts=sentences, language=lang)
+    # A cue word that only names the meeting's own subject ("budget" at a budget meeting)
+    # says little about what matters to this speaker.
+    topic = " ".join(filter(None, [roster.topic.title, roster.topic.goal]))
+    values = clf.sentence_evidence(
+        clf.scores(sent_vecs), texts=sentences, language=lang, topic=topic
+    )
 
     feats = Features(
         id=utt.id,

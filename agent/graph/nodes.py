@@ -269,7 +269,9 @@ async def analyse_positions(state: MeetingState, runtime: Runtime[AgentContext])
     if not positions and not gone:
         return {}
     clf = get_classifier()
-    language = _roster(ctx, mid).language
+    roster = _roster(ctx, mid)
+    language = roster.language
+    topic = " ".join(filter(None, [roster.topic.title, roster.topic.goal]))
     values: dict[str, dict[str, ValueTally]] = {}
     if gone:
         # Start every participant from nothing, then fold in what still stands.
@@ -289,7 +291,9 @@ async def analyse_positions(state: MeetingState, runtime: Runtime[AgentContext])
         # Text addressed to a machine is data, never evidence of a value (as for utterances).
         scored = [
             e
-            for e in clf.sentence_evidence(clf.scores(vecs), texts=sentences, language=language)
+            for e in clf.sentence_evidence(
+                clf.scores(vecs), texts=sentences, language=language, topic=topic
+            )
             if not looks_like_instruction(sentences[e[0]])
         ]
         if p.participant not in values:
