@@ -110,8 +110,10 @@ class MeetingService:
 
     async def _run(self, meeting_id: str, event: Event) -> MeetingState:
         graph_input: MeetingState = {"meeting_id": meeting_id, "event": event}
+        # One checkpoint per event, written when the run ends, instead of one per step:
+        # an event that dies half-way is redone by resume() from the stored transcript.
         result = await self.graph.ainvoke(
-            graph_input, self._config(meeting_id), context=self.context
+            graph_input, self._config(meeting_id), context=self.context, durability="exit"
         )
         reason = _REASONS.get(event["kind"])
         if reason is not None:
