@@ -122,6 +122,23 @@ class Validator:
             raise Rejected("injected_source")
         return found
 
+    def _kept_citations(
+        self, cites: Iterable[Cite], result: Checked[T]
+    ) -> tuple[list[Citation], list[Masked]]:
+        """The citations that pass :meth:`citation`, with their masked sources; each one
+        that fails is counted in ``result.citations_dropped`` by its reason."""
+        citations: list[Citation] = []
+        cited: list[Masked] = []
+        for cite in cites:
+            try:
+                c, source = self.citation(cite)
+            except Rejected as exc:
+                result.citations_dropped[exc.reason] += 1
+                continue
+            citations.append(c)
+            cited.append(source.masked)
+        return citations, cited
+
     def citation(self, cite: Cite) -> tuple[Citation, Source]:
         """A wire citation as a checked :class:`Citation` (quote restored verbatim)."""
         source = self._source(cite.source)
@@ -356,16 +373,7 @@ class Validator:
     def consult(self, out: ConsultOut) -> Checked[ConsultAnswer]:
         """One answer, kept only with at least one valid citation and clean text."""
         result: Checked[ConsultAnswer] = Checked(proposed=1)
-        citations: list[Citation] = []
-        cited: list[Masked] = []
-        for cite in out.evidence:
-            try:
-                c, source = self.citation(cite)
-            except Rejected as exc:
-                result.citations_dropped[exc.reason] += 1
-                continue
-            citations.append(c)
-            cited.append(source.masked)
+        citations, cited = self._kept_citations(out.evidence, result)
         try:
             if not citations:
                 raise Rejected("no_evidence")
@@ -390,16 +398,7 @@ class Validator:
                 section = item.section.strip().lower()
                 if section not in SYNTHESIS_SECTIONS:
                     raise Rejected("bad_section")
-                citations: list[Citation] = []
-                cited: list[Masked] = []
-                for cite in item.evidence:
-                    try:
-                        c, source = self.citation(cite)
-                    except Rejected as exc:
-                        result.citations_dropped[exc.reason] += 1
-                        continue
-                    citations.append(c)
-                    cited.append(source.masked)
+                citations, cited = self._kept_citations(item.evidence, result)
                 if not citations:
                     raise Rejected("no_evidence")
                 if section == "agreements":
