@@ -34,6 +34,8 @@ from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from agent.analysis.text import fold
 from agent.errors import ConfigurationError
 from agent.llm.breaker import CircuitBreaker
@@ -392,6 +394,31 @@ class LLMReasoner:
         }[view.language]
         return "\n" + intro + "\n" + "\n".join(f"- {p}" for p in pairs[:6]) + "\n"
 
+    def _prompt(
+        self,
+        task: str,
+        view: MeetingView,
+        pseudo: Pseudonymiser,
+        model: type[BaseModel],
+        **options: Any,
+    ) -> tuple[Validator, Prompt]:
+        """The validator for this meeting's lines and the prompt for ``task`` over the same
+        lines, its quotes pinned to what the validator accepts (see :func:`build`)."""
+        sources = sources_of(view, pseudo)
+        validator = Validator(view, pseudo, sources)
+        prompt = build(
+            task,
+            view,
+            pseudo,
+            sources,
+            self._refs(view, sources),
+            model,
+            self.max_prompt_tokens,
+            quotable=validator.quotable,
+            **options,
+        )
+        return validator, prompt
+
     def _refs(self, view: MeetingView, sources: Sources) -> list[str]:
         refs = [r for r in sources.by_ref if r.startswith("position:")]
         refs += [u for u in sources.by_ref if not u.startswith("position:")]
@@ -400,21 +427,15 @@ class LLMReasoner:
     async def propose_questions(self, view: MeetingView) -> list[Question]:
         pseudo = self._pseudo(view)
         try:
-            sources = sources_of(view, pseudo)
-            validator = Validator(view, pseudo, sources)
             addressees = [
                 pseudo.person(p.id) for p in view.roster.people.values() if not p.is_facilitator
             ]
-            prompt = build(
+            validator, prompt = self._prompt(
                 "questions",
                 view,
                 pseudo,
-                sources,
-                self._refs(view, sources),
                 QuestionsOut,
-                self.max_prompt_tokens,
                 addressees=addressees,
-                quotable=validator.quotable,
                 items={"questions": (1, min(MAX_QUESTIONS, len(addressees)))},
                 step=view.step,
                 max=MAX_QUESTIONS,
@@ -453,17 +474,11 @@ class LLMReasoner:
         pseudo = self._pseudo(view)
         local_agreed, local_diffs = await self.local.describe_agreements(view)
         try:
-            sources = sources_of(view, pseudo)
-            validator = Validator(view, pseudo, sources)
-            prompt = build(
+            validator, prompt = self._prompt(
                 "agreements",
                 view,
                 pseudo,
-                sources,
-                self._refs(view, sources),
                 AgreementsOut,
-                self.max_prompt_tokens,
-                quotable=validator.quotable,
                 items={
                     "agreements": (0, MAX_POINTS),
                     "differences": (0, MAX_POINTS),
@@ -528,17 +543,11 @@ class LLMReasoner:
             return local.model_copy(update={"backend": "local", "fallback": False})
         pseudo = self._pseudo(view)
         try:
-            sources = sources_of(view, pseudo)
-            validator = Validator(view, pseudo, sources)
-            prompt = build(
+            validator, prompt = self._prompt(
                 "consult",
                 view,
                 pseudo,
-                sources,
-                self._refs(view, sources),
                 ConsultOut,
-                self.max_prompt_tokens,
-                quotable=validator.quotable,
                 items={"evidence": (1, None)},
                 question=pseudo.mask(question).text,
             )
@@ -597,17 +606,11 @@ class LLMReasoner:
         local = await write_local(self.local, view)
         pseudo = self._pseudo(view)
         try:
-            sources = sources_of(view, pseudo)
-            validator = Validator(view, pseudo, sources)
-            prompt = build(
+            validator, prompt = self._prompt(
                 "synthesis",
                 view,
                 pseudo,
-                sources,
-                self._refs(view, sources),
                 SynthesisOut,
-                self.max_prompt_tokens,
-                quotable=validator.quotable,
                 items={"items": (1, SYNTHESIS_ITEMS), "evidence": (1, None)},
                 sections=SYNTHESIS_SECTIONS,
                 max=SYNTHESIS_ITEMS,
