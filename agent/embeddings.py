@@ -64,6 +64,16 @@ class Embedder:
         """Embed search queries, shape ``(n, 384)``."""
         return self._embed(list(texts), True)
 
+    def warm(self, texts: Sequence[str], chunk: int = 16) -> None:
+        """Embed ``texts`` into the cache ahead of use, a few at a time.
+
+        Small chunks keep the lock short, so another meeting's call waits for one chunk at
+        most, never for a whole imported transcript.
+        """
+        todo = list(dict.fromkeys(texts))
+        for start in range(0, len(todo), chunk):
+            self._embed(todo[start : start + chunk], False)
+
     def embed_uncached(self, text: str) -> np.ndarray:
         """One raw model call, bypassing the cache (the speed benchmark's yardstick)."""
         with self._lock:

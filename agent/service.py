@@ -19,6 +19,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
+from agent import gc_policy
+from agent.analysis.features import sentences_of
 from agent.analysis.text import quote_in, split_sentences
 from agent.embeddings import Embedder, get_embedder
 from agent.errors import InvalidInput, ModelError, NotFound
@@ -55,6 +57,7 @@ from agent.retrieval import (
 )
 from agent.settings import Settings
 from agent.store import repo
+from agent.store.checkpoints import PruningSqliteSaver, can_prune
 from agent.store.db import Database
 from agent.synthesis import engine as synthesis
 from agent.synthesis.models import ItemPatch, RegenerationReport, SynthesisItemOut, SynthesisOut
@@ -73,9 +76,15 @@ class MeetingService:
         reasoner: Reasoner,
         index: PositionIndex | None = None,
         retrieval_per_author: int = 2,
+        keep_checkpoint_history: bool = False,
     ) -> None:
         self.db = db
         self.graph = graph
+        checkpointer = graph.checkpointer
+        if not isinstance(checkpointer, BaseCheckpointSaver):
+            raise TypeError("the graph needs a checkpointer: it holds each meeting's state")
+        self.checkpointer = checkpointer
+        self.prune_checkpoints = not keep_checkpoint_history and can_prune(checkpointer)
         self.context = AgentContext(
             db=db,
             embedder=embedder,
@@ -118,6 +127,9 @@ class MeetingService:
         reason = _REASONS.get(event["kind"])
         if reason is not None:
             self.events.publish(meeting_id, reason)
+        if self.prune_checkpoints:
+            # Only the latest checkpoint is ever read (see agent/store/checkpoints.py).
+            await self.checkpointer.aprune([meeting_id])
         return cast(MeetingState, result)
 
     async def _state(self, meeting_id: str) -> MeetingState:
@@ -178,15 +190,32 @@ class MeetingService:
         if not items:
             raise InvalidInput("items: at least one utterance is needed")
         async with self._locks[meeting_id]:
-            with self.db.session() as s:
-                stored = repo.add_utterances(s, meeting_id, items)
-                repo.audit(
-                    s, meeting_id, "facilitator", actor, "utterances.add", {"n": len(stored)}
+            # The model call is most of an utterance's cost. It starts now, on the other
+            # core (the engine releases the GIL), while the text is stored and the state
+            # loaded; the analysis then finds the vectors in the embedder's cache.
+            ahead = asyncio.create_task(asyncio.to_thread(self._embed_ahead, items))
+            try:
+                with self.db.session() as s:
+                    stored = repo.add_utterances(s, meeting_id, items)
+                    repo.audit(
+                        s, meeting_id, "facilitator", actor, "utterances.add", {"n": len(stored)}
+                    )
+                # Committed rows never change, so the analysis need not read them back.
+                self.context.utterances.add(meeting_id, stored)
+                await self._run(
+                    meeting_id, {"kind": "utterances", "utterance_ids": [u.id for u in stored]}
                 )
-            await self._run(
-                meeting_id, {"kind": "utterances", "utterance_ids": [u.id for u in stored]}
-            )
+            finally:
+                await ahead
         return stored
+
+    def _embed_ahead(self, items: Sequence[UtteranceIn]) -> None:
+        """Fill the embedding cache for ``items``; a failure here is only logged, because
+        the analysis embeds whatever is missing itself (and raises if that fails too)."""
+        try:
+            self.context.embedder.warm([s for it in items for s in sentences_of(it.text)])
+        except Exception:
+            log.warning("embedding ahead of the analysis failed", exc_info=True)
 
     async def import_transcript(
         self,
@@ -677,10 +706,8 @@ async def open_service(
         db = Database(settings.resolved_database_url)
         stack.callback(db.dispose)
         if checkpointer is None:
-            from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
             checkpointer = await stack.enter_async_context(
-                AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path))
+                PruningSqliteSaver.from_conn_string(str(settings.checkpoint_path))
             )
         embedder = get_embedder()
         index = PositionIndex(
@@ -689,6 +716,7 @@ async def open_service(
         stack.callback(index.close)
         # A missing, corrupt or out-of-date index is rebuilt from the store (and logged).
         await asyncio.to_thread(index.ensure, lambda: positions_by_meeting(db))
+        gc_policy.apply(settings.gc_gen0)
         if reasoner is not None:
             # An injected llm backend records its usage in this store too.
             ledger = getattr(reasoner, "ledger", None)
@@ -701,6 +729,7 @@ async def open_service(
             reasoner=reasoner or await _default_reasoner(settings, db, stack),
             index=index,
             retrieval_per_author=settings.retrieval_per_author,
+            keep_checkpoint_history=settings.keep_checkpoint_history,
         )
         await service.resume()
         await service.resume_positions()

@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     embeddings_api_key: SecretStr | None = Field(None, description="API key for that endpoint.")
     embeddings_timeout: float = Field(30.0, gt=0, description="Seconds per embeddings call.")
     embed_threads: int = Field(1, description="OpenMP threads for the embedding model.")
+    keep_checkpoint_history: bool = Field(
+        False,
+        description="Keep every graph checkpoint (debugging), not just each meeting's latest.",
+    )
+    gc_gen0: int = Field(
+        20_000,
+        ge=0,
+        description="Allocations before Python's youngest-generation collection (0: default).",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     host: str = Field("127.0.0.1", description="Address `rondetafel serve` binds to.")
     port: int = Field(8000, description="Port `rondetafel serve` listens on.")

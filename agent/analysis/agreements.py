@@ -37,7 +37,9 @@ class PointState(TypedDict):
     members: list[str]
     parties: list[str]  # party of each member, same order
     links: list[list[str]]  # [a, b, kind]
-    centroid: list[float]
+    # Unit vector as little-endian float32 bytes: one object in the checkpoint instead of
+    # 384 floats, which made reading and writing the state grow with the meeting.
+    centroid: bytes
     stems: list[str]
 
 
@@ -61,6 +63,19 @@ def empty_tracker() -> TrackerState:
 Window = Sequence[tuple[Features, np.ndarray]]
 
 
+def centroid_of(point: PointState) -> np.ndarray:
+    """A point's centroid as a vector (older checkpoints hold a list of floats)."""
+    c: bytes | list[float] = point["centroid"]
+    if isinstance(c, bytes):
+        return np.frombuffer(c, dtype="<f4")
+    return np.asarray(c, dtype=np.float32)
+
+
+def _pack(vec: np.ndarray) -> bytes:
+    norm = float(np.linalg.norm(vec)) or 1.0
+    return np.asarray(vec / norm, dtype="<f4").tobytes()
+
+
 def _copy(state: TrackerState) -> TrackerState:
     return {
         "points": [
@@ -69,7 +84,7 @@ def _copy(state: TrackerState) -> TrackerState:
                 "members": list(p["members"]),
                 "parties": list(p["parties"]),
                 "links": [list(x) for x in p["links"]],
-                "centroid": list(p["centroid"]),
+                "centroid": p["centroid"],
                 "stems": list(p["stems"]),
             }
             for p in state["points"]
@@ -152,7 +167,7 @@ def _best_point(
     for p in state["points"]:
         if not stems & set(p["stems"]) or set(p["parties"]) == {exclude_party}:
             continue
-        sim = float(vec @ np.asarray(p["centroid"], dtype=np.float32))
+        sim = float(vec @ centroid_of(p))
         if sim >= minimum and (best is None or sim > best[0]):
             best = (sim, p)
     return best[1] if best else None
@@ -290,9 +305,7 @@ def _point_of(state: TrackerState, uid: str) -> PointState | None:
 
 def _join(point: PointState, f: Features, vec: np.ndarray, kind: str, via: str = "") -> None:
     n = len(point["members"])
-    centroid = (np.asarray(point["centroid"], dtype=np.float32) * n + vec) / (n + 1)
-    norm = float(np.linalg.norm(centroid)) or 1.0
-    point["centroid"] = [round(float(x), 5) for x in centroid / norm]
+    point["centroid"] = _pack((centroid_of(point) * n + vec) / (n + 1))
     point["members"].append(f.id)
     point["parties"].append(f.party)
     point["stems"] = sorted(set(point["stems"]) | set(f.stems))
@@ -331,7 +344,7 @@ def _link(
             "members": [g.id, f.id],
             "parties": [g.party, f.party],
             "links": [[g.id, f.id, kind]],
-            "centroid": [round(float(x), 5) for x in pair],
+            "centroid": _pack(pair),
             "stems": sorted(set(g.stems) | set(f.stems)),
         }
     )
@@ -350,9 +363,7 @@ def _merge(state: TrackerState, keep: PointState | None, other: PointState | Non
     first["links"].extend(second["links"])
     first["stems"] = sorted(set(first["stems"]) | set(second["stems"]))
     n1, n2 = len(first["members"]), len(second["members"])
-    centroid = np.asarray(first["centroid"]) * n1 + np.asarray(second["centroid"]) * n2
-    centroid /= float(np.linalg.norm(centroid)) or 1.0
-    first["centroid"] = [round(float(x), 5) for x in centroid]
+    first["centroid"] = _pack(centroid_of(first) * n1 + centroid_of(second) * n2)
     state["points"].remove(second)
 
 

@@ -98,10 +98,15 @@ def centred(vec: np.ndarray, embedder: Embedder) -> np.ndarray:
     return x / n if n else x
 
 
+def sentences_of(text: str) -> list[str]:
+    """The sentences of an utterance as :func:`analyse` embeds them."""
+    return split_sentences(text) or [text.strip()]
+
+
 def analyse(utt: UtteranceOut, roster: Roster, embedder: Embedder) -> tuple[Features, np.ndarray]:
     """Features and the centred utterance vector for one utterance."""
     lang = roster.language
-    sentences = split_sentences(utt.text) or [utt.text.strip()]
+    sentences = sentences_of(utt.text)
     sent_vecs = embedder.passages(sentences)
     mean = sent_vecs.mean(axis=0)
     vec = centred(mean / (np.linalg.norm(mean) or 1.0), embedder)

@@ -155,15 +155,19 @@ async def analyse_utterances(state: MeetingState, runtime: Runtime[AgentContext]
     roster = _roster(ctx, mid)
     ids = state["event"].get("utterance_ids", [])
     with ctx.db.session() as s:
-        utts = repo.list_utterances(s, mid, ids=ids, limit=max(len(ids), 1))
+        utts = ctx.utterances.get_many(
+            mid, ids, lambda missing: repo.list_utterances(s, mid, ids=missing, limit=len(missing))
+        )
         utts = [u for u in utts if u.seq > state.get("processed_seq", 0)]
         if not utts:
             return {}
         first = utts[0].seq
-        window = [
-            (Features.from_json(feat), vec)
-            for vec, feat in repo.features_between(s, mid, first - agreements.WINDOW, first - 1)
-        ]
+        window = ctx.windows.get(mid, first, agreements.WINDOW)
+        if window is None:
+            window = [
+                (Features.from_json(feat), vec)
+                for vec, feat in repo.features_between(s, mid, first - agreements.WINDOW, first - 1)
+            ]
     tracker = state.get("tracker") or agreements.empty_tracker()
     signals = state.get("signals") or empty_signals()
     values: dict[str, dict[str, ValueTally]] = {}
@@ -188,6 +192,7 @@ async def analyse_utterances(state: MeetingState, runtime: Runtime[AgentContext]
     with ctx.db.session() as s:
         for feats, vec in stored:
             repo.save_features(s, mid, feats.id, feats.seq, vec, feats.to_json())
+    ctx.windows.put(mid, window)
     return {
         "tracker": tracker,
         "signals": signals,

@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypedDict
 
+import numpy as np
+
 from agent.analysis.agreements import TrackerState
+from agent.analysis.features import Features
 from agent.embeddings import Embedder
 from agent.models import Step, UtteranceOut
 from agent.reasoner.base import Reasoner
@@ -104,6 +107,8 @@ class AgentContext:
     utterances: UtteranceCache = field(default_factory=lambda: UtteranceCache())
     # Meeting set-ups never change either (meeting id -> roster).
     rosters: dict[str, Roster] = field(default_factory=dict)
+    # The agreement tracker's look-back window per meeting, kept between events.
+    windows: FeatureWindows = field(default_factory=lambda: FeatureWindows())
 
 
 class UtteranceCache:
@@ -113,18 +118,56 @@ class UtteranceCache:
         self._size = size
         self._items: OrderedDict[tuple[str, str], UtteranceOut] = OrderedDict()
 
+    def add(self, meeting_id: str, utterances: Iterable[UtteranceOut]) -> None:
+        """Remember utterances just stored (committed), newest last."""
+        for u in utterances:
+            self._items[(meeting_id, u.id)] = u
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
     def get_many(
         self, meeting_id: str, ids: Iterable[str], load: Callable[[list[str]], list[UtteranceOut]]
     ) -> list[UtteranceOut]:
         """The utterances ``ids`` in meeting order, loading only those not seen before."""
         wanted = list(ids)
         missing = [i for i in wanted if (meeting_id, i) not in self._items]
-        for u in load(missing) if missing else []:
-            self._items[(meeting_id, u.id)] = u
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
+        self.add(meeting_id, load(missing) if missing else [])
         found = [self._items.get((meeting_id, i)) for i in wanted]
         return sorted((u for u in found if u is not None), key=lambda u: u.seq)
+
+
+class FeatureWindows:
+    """The newest analysed utterances of each meeting, so an event need not reread them.
+
+    A window is only handed out when it ends right before the utterance asked about;
+    anything else (a restart, a redone event, another process that analysed in between)
+    reads the store instead.
+    """
+
+    def __init__(self, meetings: int = 256) -> None:
+        self._meetings = meetings
+        self._items: OrderedDict[str, list[tuple[Features, np.ndarray]]] = OrderedDict()
+
+    def get(
+        self, meeting_id: str, next_seq: int, size: int
+    ) -> list[tuple[Features, np.ndarray]] | None:
+        """The cached window before ``next_seq``, or None when it may not be complete."""
+        window = self._items.get(meeting_id)
+        if window is None or not window or window[-1][0].seq != next_seq - 1:
+            return None
+        self._items.move_to_end(meeting_id)
+        return [(f, v) for f, v in window if f.seq >= next_seq - size]
+
+    def put(self, meeting_id: str, window: list[tuple[Features, np.ndarray]]) -> None:
+        """Remember ``window`` (oldest first) after it has been stored."""
+        self._items[meeting_id] = list(window)
+        self._items.move_to_end(meeting_id)
+        while len(self._items) > self._meetings:
+            self._items.popitem(last=False)
+
+    def forget(self, meeting_id: str) -> None:
+        """Drop a meeting's window (its transcript changed outside the normal path)."""
+        self._items.pop(meeting_id, None)
 
 
 class RelatedPassages(Protocol):
