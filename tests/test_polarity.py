@@ -442,6 +442,100 @@ def test_affirmation_contradicting_a_negative_prior() -> None:
     assert read_polarity("Yes it is.", "en", prior="It isn't ready.").stance is Stance.DISAGREE
 
 
+@pytest.mark.parametrize(
+    ("language", "prior"),
+    [
+        # A question may open with "but"/"maar" or restart its verb; a bare "no" answers it.
+        ("en", "but don't you need it"),
+        ("en", "are are people not allowed"),
+        # An inverted negative auxiliary asks wherever it stands.
+        ("en", "we can can't you see it"),
+        ("nl", "maar heb je daar dan geen tijd voor"),
+        ("nl", "is is dat niet genoeg"),
+    ],
+)
+def test_bare_no_answers_a_negative_question_it_does_not_confirm(language: str, prior: str) -> None:
+    no = "no" if language == "en" else "nee"
+    assert read_polarity(no, language, prior=prior).stance is Stance.DISAGREE
+
+
+def test_negative_statements_still_take_a_confirming_no() -> None:
+    # The counterparts of the questions above: statements, so "no" confirms them. Dutch
+    # inverts after a fronted adverb in a statement too ("dan kun je niet ...").
+    assert read_polarity("no", "en", prior="but we don't need that one").stance is Stance.AGREE
+    assert read_polarity("nee", "nl", prior="dan kun je niet verder").stance is Stance.AGREE
+
+
+@pytest.mark.parametrize(
+    ("language", "prior", "text"),
+    [
+        ("en", "No.", "Yes."),
+        ("en", "uh no no", "yes"),
+        ("nl", "Nee.", "Ja."),
+        ("nl", "uh nee", "ja"),
+    ],
+)
+def test_bare_yes_to_a_bare_no_contradicts_it(language: str, prior: str, text: str) -> None:
+    reading = read_polarity(text, language, prior=prior)
+    assert reading.stance is Stance.DISAGREE
+    assert reading.agree_cues == ()
+    assert [c.kind for c in reading.disagree_cues] == ["disagree"]
+    # Without the "no" before it, the same word agrees.
+    assert read_polarity(text, language).stance is Stance.AGREE
+
+
+@pytest.mark.parametrize(
+    ("language", "prior", "text"),
+    [
+        # After a negative statement "yes" often agrees with it.
+        ("en", "They're not mutually exclusive.", "Yes."),
+        ("nl", "Dat is niet nodig.", "Ja."),
+        # "yeah"/"okay" after a "no" as often acknowledge it.
+        ("en", "No.", "Yeah."),
+        ("nl", "Nee.", "Oké."),
+        # Content after the "yes" is read as it stands.
+        ("en", "No.", "Yes, I agree."),
+    ],
+)
+def test_yes_that_does_not_contradict_a_bare_no(language: str, prior: str, text: str) -> None:
+    assert read_polarity(text, language, prior=prior).stance is Stance.AGREE
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "A part of it."),
+        ("en", "uh partly"),
+        ("en", "Some of them."),
+        ("nl", "Een deel ervan."),
+        ("nl", "Gedeeltelijk."),
+        ("nl", "Sommige daarvan wel."),
+    ],
+)
+def test_cutting_a_claim_down_to_a_part_is_no_agreement(language: str, text: str) -> None:
+    reading = read_polarity(text, language)
+    assert reading.stance is Stance.DISAGREE
+    assert [c.kind for c in reading.disagree_cues] == ["objection"]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "stance"),
+    [
+        # A statement that opens with a quantifier is content, not a restriction.
+        ("en", "Some of them can't pay the fee.", Stance.NEUTRAL),
+        ("nl", "Een deel van de ouders betaalt al.", Stance.NEUTRAL),
+        # A later agreement takes the restriction back.
+        ("en", "Partly, but you're right.", Stance.AGREE),
+        ("nl", "Deels, maar je hebt gelijk.", Stance.AGREE),
+        # A hedge is no restriction.
+        ("en", "Sort of.", Stance.NEUTRAL),
+        ("nl", "Min of meer.", Stance.NEUTRAL),
+    ],
+)
+def test_restriction_lookalikes(language: str, text: str, stance: Stance) -> None:
+    assert read_polarity(text, language).stance is stance
+
+
 # --------------------------------------------------------------------------- references
 
 

@@ -139,6 +139,7 @@ class _Lexicon:
     normative: re.Pattern[str]
     passive: re.Pattern[str]
     negating: re.Pattern[str]
+    affirmation: re.Pattern[str]
 
 
 def _compile(source: str, macros: Mapping[str, str], where: str) -> re.Pattern[str]:
@@ -188,6 +189,7 @@ def _lexicon(language: str) -> _Lexicon:
                 "normative",
                 "passive",
                 "negating",
+                "affirmation",
             }
         )
         if unknown:
@@ -217,6 +219,9 @@ def _lexicon(language: str) -> _Lexicon:
     normative = _compile(str(own.get("normative") or "(?!)"), own_macros, f"{language}.normative")
     passive = _compile(str(own.get("passive") or "(?!)"), own_macros, f"{language}.passive")
     negating = _compile(str(own.get("negating") or "(?!)"), own_macros, f"{language}.negating")
+    affirmation = _compile(
+        str(own.get("affirmation") or "(?!)"), own_macros, f"{language}.affirmation"
+    )
     return _Lexicon(
         tuple(patterns),
         filler,
@@ -231,6 +236,7 @@ def _lexicon(language: str) -> _Lexicon:
         normative,
         passive,
         negating,
+        affirmation,
     )
 
 
@@ -324,6 +330,31 @@ def _is_bare(text: str, cues: Iterable[Cue], language: str) -> bool:
         rest[cue.start : cue.end] = " " * (cue.end - cue.start)
     filler = _lexicon(language).filler
     return all(filler.fullmatch(w) for w in words("".join(rest)))
+
+
+def _bare_negative_answer(text: str, language: str) -> bool:
+    """True when ``text`` is nothing but a negative answer and fillers ("no", "uh nee")."""
+    polar = _resolve([c for c in _find(text, language) if c.kind in _POLAR_KINDS])
+    return (
+        bool(polar)
+        and all(c.kind == "negative_answer" for c in polar)
+        and _is_bare(text, polar, language)
+    )
+
+
+def _contradicts_bare_no(text: str, agree: list[Cue], prior: str, language: str) -> bool:
+    """Is ``text`` a bare "yes"/"ja" to a bare "no"/"nee"? The one answers the other: "no" -
+    "yes" is a contradiction, not an agreement. Only the plain affirmations of the
+    lexicon's ``affirmation`` count; "yeah" or "okay" after a "no" as often acknowledges
+    it, and after a negative *statement* a "yes" often agrees with it ("they're not
+    mutually exclusive" - "yes")."""
+    affirmation = _lexicon(language).affirmation
+    return (
+        bool(agree)
+        and all(affirmation.fullmatch(_fold_with_map(c.text)[0]) for c in agree)
+        and _is_bare(text, agree, language)
+        and _bare_negative_answer(prior, language)
+    )
 
 
 # How many words may stand between a "no" and the negation that repeats it. Chosen on the
@@ -451,7 +482,7 @@ def read_polarity(text: str, language: str, *, prior: str | None = None) -> Pola
       ``DISAGREE`` when the turn also answers with a negation ("nee, maar"). A condition
       ("Eens. Mits ...", "as long as") is no contrast;
     * with a negative ``prior``, an affirmation that contradicts it ("dat kan wel",
-      "jawel", "yes it is"): ``DISAGREE``;
+      "jawel", "yes it is"): ``DISAGREE``; so is a bare "yes"/"ja" to a bare "no"/"nee";
     * a negative answer ("nee", "no", "not really") or a turn that opens with a contrast
       ("maar ...", "but ..."): ``DISAGREE``, unless a later agreement cue takes it back
       ("nee, precies", "no, I agree", "but you're right"), or a bare "nee"/"no" confirms a
@@ -490,6 +521,14 @@ def read_polarity(text: str, language: str, *, prior: str | None = None) -> Pola
         # "no, it works fine" the rest of the turn may well contradict the statement.
         agree = [Cue(CONFIRM_KIND, c.start, c.end, c.text) for c in answers]
         answers = []
+    if (
+        prior is not None
+        and not explicit
+        and not answers
+        and _contradicts_bare_no(text, agree, prior, language)
+    ):
+        explicit = [Cue("disagree", c.start, c.end, c.text) for c in agree]
+        agree = []
     disagree = sorted(explicit + answers, key=lambda c: c.start)
 
     contrast = any(
