@@ -85,6 +85,8 @@ class MeetingService:
             raise TypeError("the graph needs a checkpointer: it holds each meeting's state")
         self.checkpointer = checkpointer
         self.prune_checkpoints = not keep_checkpoint_history and can_prune(checkpointer)
+        self.prune_every = 8  # events per meeting between prunes
+        self._unpruned: defaultdict[str, int] = defaultdict(int)
         self.context = AgentContext(
             db=db,
             embedder=embedder,
@@ -128,8 +130,12 @@ class MeetingService:
         if reason is not None:
             self.events.publish(meeting_id, reason)
         if self.prune_checkpoints:
-            # Only the latest checkpoint is ever read (see agent/store/checkpoints.py).
-            await self.checkpointer.aprune([meeting_id])
+            # Only the latest checkpoint is ever read (see agent/store/checkpoints.py); one
+            # prune per few events keeps that cost off most utterances.
+            self._unpruned[meeting_id] += 1
+            if self._unpruned[meeting_id] >= self.prune_every:
+                await self.checkpointer.aprune([meeting_id])
+                self._unpruned[meeting_id] = 0
         return cast(MeetingState, result)
 
     async def _state(self, meeting_id: str) -> MeetingState:
@@ -193,7 +199,8 @@ class MeetingService:
             # The model call is most of an utterance's cost. It starts now, on the other
             # core (the engine releases the GIL), while the text is stored and the state
             # loaded; the analysis then finds the vectors in the embedder's cache.
-            ahead = asyncio.create_task(asyncio.to_thread(self._embed_ahead, items))
+            # (run_in_executor submits at once; a to_thread task would wait for an await.)
+            ahead = asyncio.get_running_loop().run_in_executor(None, self._embed_ahead, items)
             try:
                 with self.db.session() as s:
                     stored = repo.add_utterances(s, meeting_id, items)

@@ -30,6 +30,7 @@ def _rows(path: Path, table: str) -> int:
 async def _meeting(tmp_path: Path, keep_history: bool) -> tuple[dict[str, Any], int]:
     settings = Settings(data_dir=tmp_path, keep_checkpoint_history=keep_history)
     async with open_service(settings) as service:
+        service.prune_every = 1
         mid = (await service.create_meeting(MeetingCreate.model_validate(meeting_body()))).id
         await service.change_step(mid, "values")
         for speaker, text in LINES:
@@ -49,16 +50,32 @@ async def test_a_meeting_keeps_one_checkpoint_with_the_whole_state(tmp_path: Pat
     assert pruned["asked"], "the values step should have proposed questions"
 
 
-async def test_the_meeting_carries_on_after_a_restart_from_the_pruned_store(
+async def test_a_meeting_never_holds_more_checkpoints_than_events_between_prunes(
     tmp_path: Path,
 ) -> None:
     settings = Settings(data_dir=tmp_path)
     async with open_service(settings) as service:
         mid = (await service.create_meeting(MeetingCreate.model_validate(meeting_body()))).id
+        counts = []
+        for i in range(2 * service.prune_every + 1):
+            await service.add_utterances(mid, [UtteranceIn(speaker="anna", text=f"Punt {i}.")])
+            counts.append(_rows(settings.checkpoint_path, "checkpoints"))
+    assert max(counts) == service.prune_every
+    assert min(counts) == 1
+
+
+async def test_the_meeting_carries_on_after_a_restart_from_the_pruned_store(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    async with open_service(settings) as service:
+        service.prune_every = 1
+        mid = (await service.create_meeting(MeetingCreate.model_validate(meeting_body()))).id
         await service.change_step(mid, "connection")
         for speaker, text in LINES[:2]:
             await service.add_utterances(mid, [UtteranceIn(speaker=speaker, text=text)])
     async with open_service(settings) as service:
+        service.prune_every = 1
         await service.add_utterances(mid, [UtteranceIn(speaker=LINES[2][0], text=LINES[2][1])])
         state = await service._state(mid)
     assert state["processed_seq"] == 3

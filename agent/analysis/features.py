@@ -103,33 +103,74 @@ def sentences_of(text: str) -> list[str]:
     return split_sentences(text) or [text.strip()]
 
 
-def analyse(utt: UtteranceOut, roster: Roster, embedder: Embedder) -> tuple[Features, np.ndarray]:
-    """Features and the centred utterance vector for one utterance."""
+@dataclass(frozen=True)
+class TextReading:
+    """What one utterance's words say, before any vector: cheap, and free of the model."""
+
+    sentences: list[str]
+    reading: polarity.PolarityReading
+    agrees: bool
+    opening_cue: bool
+    persons: list[str]
+    parties: list[str]
+    question_only: bool
+    solution: str | None
+    us_them: list[str]
+    injection: bool
+    stems: list[str]
+    echo_cue: bool
+
+
+def read_text(utt: UtteranceOut, roster: Roster) -> TextReading:
+    """The model-free part of :func:`analyse`.
+
+    The service runs it on the event loop while the embedding it started ahead runs on
+    the other core, so the two overlap.
+    """
     lang = roster.language
     sentences = sentences_of(utt.text)
-    sent_vecs = embedder.passages(sentences)
-    mean = sent_vecs.mean(axis=0)
-    vec = centred(mean / (np.linalg.norm(mean) or 1.0), embedder)
-
     reading = polarity.read_polarity(utt.text, lang)
-    agrees = polarity.responds_in_agreement(utt.text, lang)
     # A reply agrees at the start of a turn; a cue later on is part of the content.
     first_cue = min((c.start for c in reading.agree_cues), default=len(utt.text))
-    opening_cue = len(utt.text[:first_cue].split()) <= OPENING_WORDS
     person = roster.people[utt.speaker]
     persons, parties = roster.mentions(utt.text)
-    persons = [p for p in persons if p != utt.speaker]
-    question_only = all(s.rstrip().endswith("?") for s in sentences)
     sol = solution_talk.detect_solution_talk(utt.text, lang)
     others = [n for pid, n in roster.parties.items() if pid != person.party]
-    spans = us_them.find_us_them(utt.text, lang, others)
+    return TextReading(
+        sentences=sentences,
+        reading=reading,
+        agrees=polarity.responds_in_agreement(utt.text, lang),
+        opening_cue=len(utt.text[:first_cue].split()) <= OPENING_WORDS,
+        persons=[p for p in persons if p != utt.speaker],
+        parties=parties,
+        question_only=all(s.rstrip().endswith("?") for s in sentences),
+        solution=sol.text if sol else None,
+        us_them=[s.text for s in us_them.find_us_them(utt.text, lang, others)],
+        injection=looks_like_instruction(utt.text),
+        stems=sorted(content_stems(utt.text, lang)),
+        echo_cue=_echoes(sentences[0], lang),
+    )
+
+
+def analyse(
+    utt: UtteranceOut, roster: Roster, embedder: Embedder, text: TextReading | None = None
+) -> tuple[Features, np.ndarray]:
+    """Features and the centred utterance vector for one utterance.
+
+    ``text`` is :func:`read_text` of the same utterance, when the caller already has it.
+    """
+    lang = roster.language
+    t = text or read_text(utt, roster)
+    sent_vecs = embedder.passages(t.sentences)
+    mean = sent_vecs.mean(axis=0)
+    vec = centred(mean / (np.linalg.norm(mean) or 1.0), embedder)
 
     clf = get_classifier()
     # A cue word that only names the meeting's own subject ("budget" at a budget meeting)
     # says little about what matters to this speaker.
     topic = " ".join(filter(None, [roster.topic.title, roster.topic.goal]))
     values = clf.sentence_evidence(
-        clf.scores(sent_vecs), texts=sentences, language=lang, topic=topic
+        clf.scores(sent_vecs), texts=t.sentences, language=lang, topic=topic
     )
 
     feats = Features(
@@ -138,23 +179,23 @@ def analyse(utt: UtteranceOut, roster: Roster, embedder: Embedder) -> tuple[Feat
         speaker=utt.speaker,
         party=utt.party,
         step=utt.step,
-        facilitator=person.is_facilitator,
-        sentences=sentences,
-        question_only=question_only,
-        asks=any(x.rstrip().endswith("?") for x in sentences),
-        stance=str(reading.stance),
-        agree_cue=agrees and opening_cue,
-        consensus_cue=agrees and not opening_cue,
-        echo_cue=_echoes(sentences[0], lang),
-        contrast=reading.contrast,
-        sarcasm=reading.sarcasm,
-        negations=reading.negations,
-        injection=looks_like_instruction(utt.text),
-        solution=sol.text if sol else None,
-        us_them=[s.text for s in spans],
-        mentions_people=persons,
-        mentions_parties=parties,
-        stems=sorted(content_stems(utt.text, lang)),
+        facilitator=roster.people[utt.speaker].is_facilitator,
+        sentences=t.sentences,
+        question_only=t.question_only,
+        asks=any(x.rstrip().endswith("?") for x in t.sentences),
+        stance=str(t.reading.stance),
+        agree_cue=t.agrees and t.opening_cue,
+        consensus_cue=t.agrees and not t.opening_cue,
+        echo_cue=t.echo_cue,
+        contrast=t.reading.contrast,
+        sarcasm=t.reading.sarcasm,
+        negations=t.reading.negations,
+        injection=t.injection,
+        solution=t.solution,
+        us_them=t.us_them,
+        mentions_people=t.persons,
+        mentions_parties=t.parties,
+        stems=t.stems,
         values=values,
     )
     return feats, vec

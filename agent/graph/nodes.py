@@ -9,7 +9,7 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from agent.analysis import agreements
-from agent.analysis.features import Features, analyse, centred
+from agent.analysis.features import Features, analyse, centred, read_text
 from agent.analysis.polarity import same_polarity
 from agent.analysis.questions import content_stems
 from agent.analysis.text import quote_in, split_sentences
@@ -174,7 +174,10 @@ async def analyse_utterances(state: MeetingState, runtime: Runtime[AgentContext]
     stored: list[tuple[Features, np.ndarray]] = []
     links = list(state.get("links", []))
     for u in utts:
-        feats, vec = await asyncio.to_thread(analyse, u, roster, ctx.embedder)
+        # The words are read here, while the embedding the service started ahead of this
+        # event finishes on the other core; only the vector work waits for it.
+        text = read_text(u, roster)
+        feats, vec = await asyncio.to_thread(analyse, u, roster, ctx.embedder, text)
         link = await _link_to_positions(ctx, mid, u, feats, vec, roster)
         if link is not None:
             links = [*links, link][-LINKS_KEPT:]
