@@ -64,14 +64,18 @@ class Embedder:
         """Embed search queries, shape ``(n, 384)``."""
         return self._embed(list(texts), True)
 
-    def warm(self, texts: Sequence[str], chunk: int = 16) -> None:
+    def warm(
+        self, texts: Sequence[str], chunk: int = 16, stop: threading.Event | None = None
+    ) -> None:
         """Embed ``texts`` into the cache ahead of use, a few at a time.
 
         Small chunks keep the lock short, so another meeting's call waits for one chunk at
-        most, never for a whole imported transcript.
+        most, never for a whole imported transcript; ``stop`` ends the work between chunks.
         """
         todo = list(dict.fromkeys(texts))
         for start in range(0, len(todo), chunk):
+            if stop is not None and stop.is_set():
+                return
             self._embed(todo[start : start + chunk], False)
 
     def embed_uncached(self, text: str) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -200,7 +201,8 @@ class MeetingService:
             # core (the engine releases the GIL), while the text is stored and the state
             # loaded; the analysis then finds the vectors in the embedder's cache.
             # (run_in_executor submits at once; a to_thread task would wait for an await.)
-            ahead = asyncio.get_running_loop().run_in_executor(None, self._embed_ahead, items)
+            stop = threading.Event()
+            ahead = asyncio.get_running_loop().run_in_executor(None, self._embed_ahead, items, stop)
             try:
                 with self.db.session() as s:
                     stored = repo.add_utterances(s, meeting_id, items)
@@ -212,15 +214,20 @@ class MeetingService:
                 await self._run(
                     meeting_id, {"kind": "utterances", "utterance_ids": [u.id for u in stored]}
                 )
+            except BaseException:
+                stop.set()  # a refused batch need not wait for its whole transcript
+                raise
             finally:
                 await ahead
         return stored
 
-    def _embed_ahead(self, items: Sequence[UtteranceIn]) -> None:
+    def _embed_ahead(self, items: Sequence[UtteranceIn], stop: threading.Event) -> None:
         """Fill the embedding cache for ``items``; a failure here is only logged, because
         the analysis embeds whatever is missing itself (and raises if that fails too)."""
         try:
-            self.context.embedder.warm([s for it in items for s in sentences_of(it.text)])
+            self.context.embedder.warm(
+                [s for it in items for s in sentences_of(it.text)], stop=stop
+            )
         except Exception:
             log.warning("embedding ahead of the analysis failed", exc_info=True)
 

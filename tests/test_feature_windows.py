@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agent.analysis import agreements
 from agent.analysis.features import Features
 from agent.embeddings import get_embedder
+from agent.errors import InvalidInput
 from agent.graph.builder import build_graph
 from agent.graph.state import AgentContext, FeatureWindows
 from agent.models import MeetingCreate, UtteranceIn
 from agent.reasoner.local import LocalReasoner
+from agent.service import open_service
+from agent.settings import Settings
 from agent.store import repo
 from agent.store.db import Database
 from tests.conftest import meeting_body
@@ -99,3 +104,28 @@ async def test_centroids_are_compact_and_older_float_lists_still_read(tmp_path: 
     assert float(np.linalg.norm(vec)) == pytest.approx(1.0, abs=1e-5)
     legacy = dict(point, centroid=[float(x) for x in vec])
     assert agreements.centroid_of(legacy) == pytest.approx(vec)
+
+
+def test_warming_stops_between_chunks_when_asked() -> None:
+    embedder = get_embedder()
+    stop = threading.Event()
+    stop.set()
+    before = embedder.calls
+    embedder.warm([f"Een zin die niemand eerder zei, nummer {i}." for i in range(40)], stop=stop)
+    assert embedder.calls == before
+
+
+async def test_a_refused_batch_does_not_wait_for_its_whole_transcript(tmp_path: Path) -> None:
+    texts = [
+        f"Regel {i} van een transcript met een onbekende spreker {uuid.uuid4()}."
+        for i in range(200)
+    ]
+    async with open_service(Settings(data_dir=tmp_path)) as service:
+        mid = (await service.create_meeting(MeetingCreate.model_validate(meeting_body()))).id
+        items = [UtteranceIn(speaker="anna", text=t) for t in texts[:-1]]
+        items.append(UtteranceIn(speaker="nobody", text=texts[-1]))
+        with pytest.raises(InvalidInput, match="nobody"):
+            await service.add_utterances(mid, items)
+        assert service.list_utterances(mid) == []
+    cached = sum((False, t) in get_embedder()._cache for t in texts)
+    assert cached < 64, cached
