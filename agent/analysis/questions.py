@@ -162,6 +162,14 @@ def content_stems(text: str, language: str, exclude: Iterable[str] = ()) -> set[
     return set(_content_stems_of(text, lang, frozenset(fold(w) for w in exclude)))
 
 
+def closest_sentence(text: str, stems: set[str], language: str) -> str:
+    """The sentence of ``text`` that shares most content words with ``stems`` (the first
+    on a tie): the part of an utterance to quote next to another one."""
+    sentences = split_sentences(text) or [text.strip()]
+    overlap = [len(content_stems(x, language) & stems) for x in sentences]
+    return sentences[overlap.index(max(overlap))]
+
+
 @functools.lru_cache(maxsize=50_000)
 def _content_stems(text: str, lang: str) -> frozenset[str]:
     return _content_stems_of(text, lang, frozenset())

@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 from agent.analysis import agreements
 from agent.analysis.features import Features, analyse, centred, read_text
 from agent.analysis.polarity import same_polarity
-from agent.analysis.questions import content_stems
+from agent.analysis.questions import closest_sentence, content_stems
 from agent.analysis.text import quote_in, split_sentences
 from agent.graph.state import (
     AgentContext,
@@ -438,7 +438,7 @@ def _position_links(view: MeetingView) -> list[SuggestionItem]:
             continue  # the position was replaced or withdrawn since
         if not quote_in(link["quote"], pos.text):
             continue
-        said = _closest_sentence(u.text, link["quote"], view.language)
+        said = closest_sentence(u.text, content_stems(link["quote"], view.language), view.language)
         items.append(
             SuggestionItem(
                 kind="position_link",
@@ -459,14 +459,6 @@ def _position_links(view: MeetingView) -> list[SuggestionItem]:
         if len(items) == LINKS_SHOWN:
             break
     return items
-
-
-def _closest_sentence(text: str, other: str, language: str) -> str:
-    """The sentence of ``text`` that shares most words with ``other`` (the first on a tie)."""
-    sentences = split_sentences(text) or [text.strip()]
-    want = content_stems(other, language)
-    overlap = [len(content_stems(x, language) & want) for x in sentences]
-    return sentences[overlap.index(max(overlap))]
 
 
 async def advise_frame(state: MeetingState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from agent.analysis import questions as qcheck
 from agent.analysis import topic as topic_rules
-from agent.analysis.questions import content_stems
+from agent.analysis.questions import closest_sentence, content_stems
 from agent.analysis.text import fold, normalize_ws, split_sentences
 from agent.models import (
     Agreement,
@@ -147,11 +147,7 @@ class LocalReasoner:
         for o in others:
             if o != uid and o in view.utterances:
                 other_stems |= content_stems(view.utterances[o].text, view.language)
-        sentences = split_sentences(u.text) or [u.text]
-        best = max(
-            sentences,
-            key=lambda s: (len(content_stems(s, view.language) & other_stems), -sentences.index(s)),
-        )
+        best = closest_sentence(u.text, other_stems, view.language)
         return Evidence(utterance_id=uid, speaker=u.speaker, party=u.party, quote=best)
 
     def _label(self, view: MeetingView, evidence: list[Evidence]) -> str:
