@@ -302,3 +302,62 @@ def test_attributing_a_shared_view_by_name_is_agreement(
     out = _feed(client, mid, h, [("anna", statement), ("noor", reply)])
     assert len(out["agreements"]) == 1
     assert out["agreements"][0]["parties"] == ["or", "sr"]
+
+
+def _difference_members(out: Any) -> list[set[str]]:
+    return [
+        {e["utterance_id"] for side in d["sides"] for e in side["evidence"]}
+        for d in out["differences"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        (
+            "nl",
+            [
+                ("noor", "Voor ons telt dat de vestiging in Tiel open blijft voor de regio."),
+                ("noor", "Wij maken ons vooral zorgen over de werkdruk van de docenten."),
+                ("pim", "Over Tiel zijn we het nog niet eens."),
+            ],
+        ),
+        (
+            "en",
+            [
+                ("noor", "For us it matters that the Tiel site stays open for the region."),
+                ("noor", "We are mostly worried about the workload of the teachers."),
+                ("pim", "We don't agree on Tiel yet."),
+            ],
+        ),
+    ],
+)
+def test_a_report_of_an_open_subject_answers_the_statement_about_that_subject(
+    client: TestClient, language: str, lines: list[tuple[str, str]]
+) -> None:
+    mid, h = _meeting(client, language)
+    out = _feed(client, mid, h, lines)
+    assert _difference_members(out) == [{"u1", "u3"}]
+    assert out["agreements"] == []
+
+
+@pytest.mark.parametrize(
+    ("language", "reply"),
+    [("nl", "Daarover zijn we het niet eens."), ("en", "We don't agree on that.")],
+)
+def test_a_disagreement_that_points_back_still_answers_the_last_statement(
+    client: TestClient, language: str, reply: str
+) -> None:
+    mid, h = _meeting(client, language)
+    first = (
+        "Voor ons telt dat de vestiging in Tiel open blijft."
+        if language == "nl"
+        else "For us it matters that the Tiel site stays open."
+    )
+    second = (
+        "Wij vinden de werkdruk van docenten het grootste probleem."
+        if language == "nl"
+        else "We think the workload of teachers is the biggest problem."
+    )
+    out = _feed(client, mid, h, [("noor", first), ("noor", second), ("pim", reply)])
+    assert _difference_members(out) == [{"u2", "u3"}]

@@ -12,6 +12,7 @@ from agent.analysis.polarity import (
     Cue,
     PolarityReading,
     Stance,
+    disagreement_topic,
     read_polarity,
     responds_in_agreement,
     same_polarity,
@@ -702,3 +703,23 @@ def test_habermas_style_affirming_negating_pair() -> None:
     negating = "Local councils should NOT fund public libraries."
     assert not same_polarity(affirming, negating, "en")
     assert same_polarity(affirming, affirming, "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "topic"),
+    [
+        ("Over Tiel zijn we het nog niet eens.", "nl", "Tiel"),
+        ("We zijn het nog niet eens over de roosters.", "nl", "de roosters"),
+        ("On Tiel we still disagree.", "en", "Tiel"),
+        ("We don't agree on the rosters yet.", "en", "the rosters yet"),
+        # Pointing back, or a rejection besides the report: an answer to the last speaker.
+        ("Daarover zijn we het niet eens.", "nl", None),
+        ("Over dat punt zijn we het niet eens.", "nl", None),
+        ("Nee. Over Tiel zijn we het nog niet eens.", "nl", None),
+        ("We don't agree on that.", "en", None),
+        ("I don't agree with the budget.", "en", None),
+        ("We agree on Tiel.", "en", None),
+    ],
+)
+def test_a_report_of_an_open_subject_names_it(text: str, language: str, topic: str | None) -> None:
+    assert disagreement_topic(text, language) == topic

@@ -18,6 +18,7 @@ import numpy as np
 
 from agent.analysis import polarity
 from agent.analysis.features import Features
+from agent.analysis.questions import content_stems
 
 WINDOW = 40  # utterances looked back for targets
 RECENT = 6  # eligible statements looked back for the target of an echo
@@ -185,11 +186,19 @@ def update(
     stems = set(f.stems)
 
     if f.disagreeing:
-        target = _reply_target(f, vec, window)
-        if target is None:
-            # It answers no one statement directly: the recent one it most resembles.
-            found = _similar_target(vec, cands)
-            target = (found[0], found[1]) if found else None
+        topic = polarity.disagreement_topic(" ".join(f.sentences), language)
+        if topic is not None:
+            # "Over Tiel zijn we het nog niet eens" names what is still open: it answers
+            # the latest statement about that subject, not whatever was said last.
+            about = content_stems(topic, language)
+            on_topic = [(g, w) for g, w in cands if not g.asks and about & set(g.stems)]
+            target = max(on_topic, key=lambda gw: gw[0].seq) if on_topic else None
+        else:
+            target = _reply_target(f, vec, window)
+            if target is None:
+                # It answers no one statement directly: the recent one it most resembles.
+                found = _similar_target(vec, cands)
+                target = (found[0], found[1]) if found else None
         if target is not None:
             _add_difference(new, target[0].id, f.id)
         return new

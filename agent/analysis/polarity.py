@@ -190,6 +190,7 @@ def _lexicon(language: str) -> _Lexicon:
                 "passive",
                 "negating",
                 "affirmation",
+                "open_topic",
             }
         )
         if unknown:
@@ -559,6 +560,46 @@ def read_polarity(text: str, language: str, *, prior: str | None = None) -> Pola
         sarcasm=sarcasm,
         negations=negations,
     )
+
+
+# A subject that points back at what was just said: "daarover", "on that".
+_PRONOUN_TOPICS = frozenset(
+    {"dat", "dit", "daar", "die", "deze", "het", "hier", "er"}
+    | {"that", "this", "it", "those", "these", "them", "there", "here"}
+)
+
+
+@functools.cache
+def _open_topic_patterns(language: str) -> tuple[re.Pattern[str], ...]:
+    own = load_yaml(LEXICON_FILE)[language]
+    macros = own.get("macros") or {}
+    return tuple(_compile(p, macros, f"{language}.open_topic") for p in own.get("open_topic") or ())
+
+
+def disagreement_topic(text: str, language: str) -> str | None:
+    """The subject of a turn that only reports an open difference ("Over Tiel zijn we het
+    nog niet eens", "We don't agree on the budget yet"), or None.
+
+    Such a turn names what is still open instead of rejecting what was just said, so it
+    answers only a statement about that subject. None when any disagreement of the turn
+    lies outside the report ("Nee. Over Tiel ..."), when the subject is a pronoun that
+    points back ("daarover", "on that"), or when the turn is no disagreement at all.
+    """
+    _check_language(language)
+    reading = read_polarity(text, language)
+    if reading.stance != Stance.DISAGREE or reading.sarcasm or reading.contrast:
+        return None
+    folded, index = _fold_with_map(text)
+    for pattern in _open_topic_patterns(language):
+        for match in pattern.finditer(folded):
+            start, end = index[match.start()], index[match.end() - 1] + 1
+            topic = match.group("topic").strip()
+            if not topic or topic.split()[0] in _PRONOUN_TOPICS:
+                continue
+            if all(start <= c.start and c.end <= end for c in reading.disagree_cues):
+                lo, hi = match.span("topic")
+                return text[index[lo] : index[hi - 1] + 1]
+    return None
 
 
 def responds_in_agreement(text: str, language: str, *, prior: str | None = None) -> bool:
