@@ -3,6 +3,7 @@ analysis results. No network, same input gives the same output."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import OrderedDict
@@ -56,6 +57,9 @@ def value_label(value_id: str, language: str) -> str:
     return str(entry["label"][language])
 
 
+_CONTINUES = re.compile(r"(?:en|of|want|dus|and|or|so|because)\b", re.IGNORECASE)
+
+
 def short_quote(sentence: str, max_words: int = QUOTE_WORDS) -> str:
     """A verbatim fragment of at most ``max_words`` words, without end punctuation.
 
@@ -67,7 +71,9 @@ def short_quote(sentence: str, max_words: int = QUOTE_WORDS) -> str:
         return text
     for clause in re.split(r"\s*[,;:–—]\s+", text):
         n = len(clause.split(" "))
-        if 4 <= n <= max_words:
+        # A clause that opens with "en"/"and" continues the one before it; on its own it
+        # reads out of context ("en niet op basis van wie het hardst roept").
+        if 4 <= n <= max_words and not _CONTINUES.match(clause):
             return clause.rstrip(".!?…;:")
     return " ".join(text.split(" ")[:max_words]).rstrip(",;:")
 
@@ -154,7 +160,7 @@ class LocalReasoner:
         for ev in evidence:
             words = ev.quote.split()
             if len(words) >= 4:
-                return short_quote(_strip_cue(ev.quote), 14)
+                return label_of(ev.quote, view.language)
         return short_quote(evidence[0].quote, 14)
 
     def _agreement(self, view: MeetingView, pid: str, members: list[str]) -> Agreement | None:
@@ -206,7 +212,7 @@ class LocalReasoner:
                     label=msg(
                         view.language,
                         "difference_label",
-                        label=short_quote(_strip_cue(split_sentences(label_src)[0]), 14),
+                        label=label_of(split_sentences(label_src)[0], view.language),
                     ),
                     sides=[
                         DifferenceSide(
@@ -531,6 +537,31 @@ _CUE_PREFIX = re.compile(
 def _strip_cue(text: str) -> str:
     stripped = _CUE_PREFIX.sub("", text.strip())
     return stripped[:1].upper() + stripped[1:] if stripped else text
+
+
+@functools.cache
+def _label_frames(language: str) -> tuple[re.Pattern[str], ...]:
+    frames = load_yaml("lexicons/agreement.yaml")["label_frames"][language]
+    return tuple(re.compile(p, re.IGNORECASE) for p in frames)
+
+
+LABEL_MIN_WORDS = 4  # what is left after a frame must still say something
+
+
+def label_of(sentence: str, language: str, max_words: int = 14) -> str:
+    """A short label from one sentence: without an opening cue ("Eens, ...") or a frame
+    ("En ik denk dat ...", "For us the important thing is ..."), then cut to a thought of at
+    most ``max_words`` words. Still a verbatim piece of the sentence."""
+    text = _strip_cue(sentence)
+    for _ in range(2):
+        for frame in _label_frames(language):
+            rest = frame.sub("", text, count=1)
+            if rest != text and len(rest.split()) >= LABEL_MIN_WORDS:
+                text = rest[:1].upper() + rest[1:]
+                break
+        else:
+            break
+    return short_quote(text, max_words)
 
 
 def _sentence_with(text: str, needle: str) -> str | None:
