@@ -71,3 +71,10 @@ def test_a_long_sentence_is_cut_at_a_clause_that_stands_on_its_own() -> None:
     )
     assert short_quote(sentence, 14) != "en niet op basis van wie het hardst roept"
     assert label_of(sentence, "nl") == "We eerlijk kiezen tussen alle opleidingen van het ROC"
+
+
+def test_a_label_from_a_later_clause_starts_with_a_capital() -> None:
+    label = label_of(
+        "Mijn voorstel: we redeneren vanuit wat goed is voor het ROC als geheel.", "nl"
+    )
+    assert label == "We redeneren vanuit wat goed is voor het ROC als geheel"

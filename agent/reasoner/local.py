@@ -561,7 +561,8 @@ def label_of(sentence: str, language: str, max_words: int = 14) -> str:
                 break
         else:
             break
-    return short_quote(text, max_words)
+    label = short_quote(text, max_words)
+    return label[:1].upper() + label[1:]
 
 
 def _sentence_with(text: str, needle: str) -> str | None:
