@@ -75,6 +75,8 @@ def test_a_long_sentence_is_cut_at_a_clause_that_stands_on_its_own() -> None:
 
 def test_a_label_from_a_later_clause_starts_with_a_capital() -> None:
     label = label_of(
-        "Mijn voorstel: we redeneren vanuit wat goed is voor het ROC als geheel.", "nl"
+        "Mijn voorstel: we redeneren vanuit wat goed is voor het ROC als geheel, iedereen mag "
+        "iedereen bevragen, en we besluiten vandaag nog niets.",
+        "nl",
     )
     assert label == "We redeneren vanuit wat goed is voor het ROC als geheel"
