@@ -361,3 +361,42 @@ def test_a_disagreement_that_points_back_still_answers_the_last_statement(
     )
     out = _feed(client, mid, h, [("noor", first), ("noor", second), ("pim", reply)])
     assert _difference_members(out) == [{"u2", "u3"}]
+
+
+@pytest.mark.parametrize(
+    ("language", "lines", "facing"),
+    [
+        (
+            "nl",
+            [
+                ("noor", "Wij willen dat de vestiging in Tiel gewoon open blijft."),
+                (
+                    "pim",
+                    "Dat is een lastig punt. Ik ben het er niet mee eens dat de vestiging in "
+                    "Tiel open moet blijven.",
+                ),
+            ],
+            "Ik ben het er niet mee eens",
+        ),
+        (
+            "en",
+            [
+                ("noor", "We want the Tiel site to simply stay open."),
+                ("pim", "That is a hard one. I don't agree that the Tiel site has to stay open."),
+            ],
+            "I don't agree that the Tiel site",
+        ),
+    ],
+)
+def test_a_bridging_question_quotes_the_sentence_that_meets_the_other_side(
+    client: TestClient, language: str, lines: list[tuple[str, str]], facing: str
+) -> None:
+    mid, h = _meeting(client, language)
+    out = _feed(client, mid, h, lines)
+    assert _difference_members(out) == [{"u1", "u2"}]
+    advice = client.get(f"/meetings/{mid}/suggestions", headers=h).json()
+    bridging = {q["addressee"]: q for q in advice["questions"] if q["kind"] == "bridging"}
+    assert set(bridging) == {"noor", "pim"}
+    assert facing in bridging["pim"]["text"]
+    assert "lastig" not in bridging["pim"]["text"] and "hard one" not in bridging["pim"]["text"]
+    assert bridging["pim"]["grounded_in"]["utterance_id"] == "u2"

@@ -327,9 +327,14 @@ class LocalReasoner:
                     other = next((p for p in parties if p != u.party), None)
                     if other is None or u.speaker in seen or r.people[u.speaker].is_facilitator:
                         continue
-                    q = self._question(
-                        view, "bridging", u.speaker, None, m, split_sentences(u.text)[0], other
-                    )
+                    # The sentence that meets the other side, not a preamble ("Over Tiel
+                    # zijn we het nog niet eens. Ik vind dat ...").
+                    facing: set[str] = set()
+                    for o in sides:
+                        if view.utterances[o].party != u.party:
+                            facing |= content_stems(view.utterances[o].text, r.language)
+                    sentence = closest_sentence(u.text, facing, r.language)
+                    q = self._question(view, "bridging", u.speaker, None, m, sentence, other)
                     if q and q.id not in view.asked:
                         out.append(q)
                         seen.add(u.speaker)
