@@ -400,3 +400,31 @@ def test_a_bridging_question_quotes_the_sentence_that_meets_the_other_side(
     assert facing in bridging["pim"]["text"]
     assert "lastig" not in bridging["pim"]["text"] and "hard one" not in bridging["pim"]["text"]
     assert bridging["pim"]["grounded_in"]["utterance_id"] == "u2"
+
+
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        (
+            "nl",
+            [
+                ("noor", "Goedemorgen allemaal. Wij willen dat de vestiging in Tiel open blijft."),
+                ("pim", "Ik ben het er niet mee eens dat de vestiging in Tiel open moet blijven."),
+            ],
+        ),
+        (
+            "en",
+            [
+                ("noor", "Good morning everyone. We want the Tiel site to stay open."),
+                ("pim", "I don't agree that the Tiel site has to stay open."),
+            ],
+        ),
+    ],
+)
+def test_a_difference_is_labelled_by_the_sentence_the_reply_answers(
+    client: TestClient, language: str, lines: list[tuple[str, str]]
+) -> None:
+    mid, h = _meeting(client, language)
+    (difference,) = _feed(client, mid, h, lines)["differences"]
+    assert "Tiel" in difference["label"]
+    assert "morgen" not in difference["label"].lower()

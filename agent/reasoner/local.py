@@ -204,8 +204,9 @@ class LocalReasoner:
                 by_party.setdefault(e.party, []).append(e)
             if len(by_party) < 2:
                 continue
-            target = view.utterances.get(d["target"])
-            label_src = target.text if target else evidence[0].quote
+            # Labelled by the target's sentence that the replies answer (its evidence quote).
+            quotes = {e.utterance_id: e.quote for e in evidence}
+            label_src = quotes.get(d["target"], evidence[0].quote)
             differences.append(
                 Difference(
                     id=d["id"],
