@@ -80,3 +80,37 @@ def test_a_label_from_a_later_clause_starts_with_a_capital() -> None:
         "nl",
     )
     assert label == "We redeneren vanuit wat goed is voor het ROC als geheel"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language"),
+    [
+        ("I heard nobody say that it was easy for the staff.", "en"),
+        ("Ik hoorde niemand zeggen dat het makkelijk was voor het personeel.", "nl"),
+    ],
+)
+def test_a_frame_with_a_negative_word_stays(sentence: str, language: str) -> None:
+    assert label_of(sentence, language) == sentence.rstrip(".")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "label"),
+    [
+        (
+            "And I heard Lucas say earlier that colleagues on temporary contracts deserve a "
+            "fair process.",
+            "en",
+            "Colleagues on temporary contracts deserve a fair process",
+        ),
+        (
+            "What I'd want is that the numbers are out in the open.",
+            "en",
+            "The numbers are out in the open",
+        ),
+        ("Wat ik echt wil is dat de cijfers op tafel komen.", "nl", "De cijfers op tafel komen"),
+    ],
+)
+def test_reported_speech_and_wishes_are_frames_too(
+    sentence: str, language: str, label: str
+) -> None:
+    assert label_of(sentence, language) == label

@@ -110,3 +110,22 @@ async def test_no_link_to_ones_own_party_and_none_after_a_withdrawal(settings: S
         await service.withdraw_position(mid, "gerda")
         await service.add_utterances(mid, [UtteranceIn(speaker="frank", text="Dank je.")])
         assert _links(await service.suggestions(mid)) == []  # her words are gone
+
+
+@pytest.mark.parametrize(("lang", "data"), [("nl", NL), ("en", EN)])
+async def test_the_same_person_echoing_the_same_passage_again_is_shown_once(
+    settings: Settings, lang: str, data: dict
+) -> None:
+    async with open_service(settings) as service:
+        mid = await _meeting(service, lang, data)
+        speaker = next(
+            p for p, party in data["people"].items() if party == next(iter(data["parties"]))
+        )
+        again = "Nogmaals: " if lang == "nl" else "Again: "
+        for text in (data["echo"], again + data["echo"]):
+            await service.add_utterances(mid, [UtteranceIn(speaker=speaker, text=text)])
+        state = await service._state(mid)
+        assert len(state["links"]) == 2  # both are remembered ...
+        links = _links(await service.suggestions(mid))
+        assert len(links) == 1  # ... and shown once, citing the newest
+        assert links[0].citations[0].utterance_id == "u2"

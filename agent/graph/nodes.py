@@ -432,12 +432,16 @@ def _position_links(view: MeetingView) -> list[SuggestionItem]:
     positions = {p.id: p for p in view.positions}
     r = view.roster
     items: list[SuggestionItem] = []
+    shown: set[tuple[str, str]] = set()
     for link in reversed(view.links):
         pos, u = positions.get(link["position_id"]), view.utterances.get(link["utterance"])
         if pos is None or u is None or pos.participant != link["author"]:
             continue  # the position was replaced or withdrawn since
         if not quote_in(link["quote"], pos.text):
             continue
+        if (u.speaker, link["quote"]) in shown:
+            continue  # the same person echoing the same passage again says nothing new
+        shown.add((u.speaker, link["quote"]))
         said = closest_sentence(u.text, content_stems(link["quote"], view.language), view.language)
         items.append(
             SuggestionItem(
