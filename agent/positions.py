@@ -23,7 +23,7 @@ import numpy as np
 
 from agent.analysis.features import centred
 from agent.analysis.injection import looks_like_instruction
-from agent.analysis.questions import content_stems, stem
+from agent.analysis.questions import content_stems, named_stems, stem
 from agent.analysis.text import normalize_ws, split_sentences
 from agent.embeddings import Embedder
 from agent.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -465,18 +465,6 @@ class ConcernEntry:
     sentences: list[str]
     vecs: np.ndarray  # centred, one row per sentence
     words: list[set[str]]  # the concern words of each sentence
-
-
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-
-
-def named_stems(sentence: str, language: str) -> set[str]:
-    """Stems of words capitalised inside the sentence: names of places, people, homes.
-
-    Two parties who both mention "Ashdown" share a place, not a concern.
-    """
-    tokens = _WORD.findall(sentence)
-    return {stem(t, language) for t in tokens[1:] if t[0].isupper() and not t.isupper()}
 
 
 def concern_entries(

@@ -18,7 +18,7 @@ import numpy as np
 
 from agent.analysis import polarity
 from agent.analysis.features import Features
-from agent.analysis.questions import content_stems
+from agent.analysis.questions import content_stems, named_stems
 
 WINDOW = 40  # utterances looked back for targets
 RECENT = 6  # eligible statements looked back for the target of an echo
@@ -118,10 +118,27 @@ def _df(window: Window) -> dict[str, int]:
     return counts
 
 
-def _score(f: Features, vec: np.ndarray, g: Features, w: np.ndarray, df: dict[str, int]) -> float:
-    """Cosine plus shared rare words: topic words the whole meeting uses count little."""
-    shared = set(f.stems) & set(g.stems)
+def _score(
+    f: Features,
+    vec: np.ndarray,
+    g: Features,
+    w: np.ndarray,
+    df: dict[str, int],
+    language: str | None = None,
+) -> float:
+    """Cosine plus shared rare words: topic words the whole meeting uses count little.
+    With ``language``, names do not count as shared words."""
+    shared = _shared(f, g, language) if language else set(f.stems) & set(g.stems)
     return float(vec @ w) + LEXICAL * sum(1.0 / df.get(s, 1) for s in shared)
+
+
+def _names(f: Features, language: str) -> set[str]:
+    return {n for s in f.sentences for n in named_stems(s, language)}
+
+
+def _shared(f: Features, g: Features, language: str) -> set[str]:
+    """Content words two turns share, without names: both naming Tim is no shared view."""
+    return (set(f.stems) & set(g.stems)) - _names(f, language) - _names(g, language)
 
 
 def _reply_target(
@@ -220,7 +237,7 @@ def update(
         # Questions are answered, not agreed with; proposals need an explicit "eens".
         targets = [(g, w) for g, w in statements if not g.asks and not g.solution]
         related = [
-            (g, w) for g, w in targets if stems & set(g.stems) and float(vec @ w) >= ECHO_MIN
+            (g, w) for g, w in targets if _shared(f, g, language) and float(vec @ w) >= ECHO_MIN
         ]
         named = [(g, w) for g, w in targets if g.speaker in f.mentions_people]
         groups = (
@@ -237,12 +254,12 @@ def update(
         for group in groups:
             if not group:
                 continue
-            g, w = max(group, key=lambda gw: _score(f, vec, gw[0], gw[1], df))
+            g, w = max(group, key=lambda gw: _score(f, vec, gw[0], gw[1], df, language))
             # A named person is the speaker's own attribution; a claim without names is
             # matched by content, so that content must not say the opposite.
             if (
                 float(vec @ w) >= ECHO_MIN
-                and stems & set(g.stems)
+                and _shared(f, g, language)
                 and (bool(named) or not _flipped(f, vec, g, w, language))
             ):
                 _link(new, g, w, f, vec, "reference")

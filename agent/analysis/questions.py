@@ -162,6 +162,19 @@ def content_stems(text: str, language: str, exclude: Iterable[str] = ()) -> set[
     return set(_content_stems_of(text, lang, frozenset(fold(w) for w in exclude)))
 
 
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def named_stems(sentence: str, language: str) -> set[str]:
+    """Stems of words capitalised inside the sentence: names of places, people, homes.
+
+    Two parties who both mention "Ashdown" share a place, not a concern; two turns that
+    both name Tim share a person, not a view.
+    """
+    tokens = _NAME_WORD.findall(sentence)
+    return {stem(t, language) for t in tokens[1:] if t[0].isupper() and not t.isupper()}
+
+
 def closest_sentence(text: str, stems: set[str], language: str) -> str:
     """The sentence of ``text`` that shares most content words with ``stems`` (the first
     on a tie): the part of an utterance to quote next to another one."""

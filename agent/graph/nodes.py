@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 from agent.analysis import agreements
 from agent.analysis.features import Features, analyse, centred, read_text
 from agent.analysis.polarity import same_polarity
-from agent.analysis.questions import closest_sentence, content_stems
+from agent.analysis.questions import closest_sentence, content_stems, named_stems
 from agent.analysis.text import quote_in, split_sentences
 from agent.graph.state import (
     AgentContext,
@@ -22,7 +22,6 @@ from agent.graph.state import (
     ValueTally,
 )
 from agent.models import Citation, Step, SuggestionItem, Suggestions, UtteranceOut
-from agent.positions import named_stems
 from agent.reasoner.base import MeetingView
 from agent.reasoner.local import msg, short_quote
 from agent.roster import Roster
