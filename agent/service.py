@@ -78,6 +78,7 @@ class MeetingService:
         index: PositionIndex | None = None,
         retrieval_per_author: int = 2,
         keep_checkpoint_history: bool = False,
+        prune_every: int = 8,
     ) -> None:
         self.db = db
         self.graph = graph
@@ -86,7 +87,7 @@ class MeetingService:
             raise TypeError("the graph needs a checkpointer: it holds each meeting's state")
         self.checkpointer = checkpointer
         self.prune_checkpoints = not keep_checkpoint_history and can_prune(checkpointer)
-        self.prune_every = 8  # events per meeting between prunes
+        self.prune_every = prune_every  # events per meeting between prunes
         self._unpruned: defaultdict[str, int] = defaultdict(int)
         self.context = AgentContext(
             db=db,
@@ -744,6 +745,7 @@ async def open_service(
             index=index,
             retrieval_per_author=settings.retrieval_per_author,
             keep_checkpoint_history=settings.keep_checkpoint_history,
+            prune_every=settings.checkpoint_prune_every,
         )
         await service.resume()
         await service.resume_positions()

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         False,
         description="Keep every graph checkpoint (debugging), not just each meeting's latest.",
     )
+    checkpoint_prune_every: int = Field(
+        8, ge=1, description="Events per meeting between prunes of its old checkpoints."
+    )
     gc_gen0: int = Field(
         20_000,
         ge=0,

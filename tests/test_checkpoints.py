@@ -28,9 +28,10 @@ def _rows(path: Path, table: str) -> int:
 
 
 async def _meeting(tmp_path: Path, keep_history: bool) -> tuple[dict[str, Any], int]:
-    settings = Settings(data_dir=tmp_path, keep_checkpoint_history=keep_history)
+    settings = Settings(
+        data_dir=tmp_path, keep_checkpoint_history=keep_history, checkpoint_prune_every=1
+    )
     async with open_service(settings) as service:
-        service.prune_every = 1
         mid = (await service.create_meeting(MeetingCreate.model_validate(meeting_body()))).id
         await service.change_step(mid, "values")
         for speaker, text in LINES:
