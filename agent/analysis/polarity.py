@@ -140,6 +140,7 @@ class _Lexicon:
     passive: re.Pattern[str]
     negating: re.Pattern[str]
     affirmation: re.Pattern[str]
+    open_topic: tuple[re.Pattern[str], ...]
 
 
 def _compile(source: str, macros: Mapping[str, str], where: str) -> re.Pattern[str]:
@@ -210,6 +211,9 @@ def _lexicon(language: str) -> _Lexicon:
         for pair in own.get("antonyms") or ()
     )
     order = tuple(_compile(p, own_macros, f"{language}.order") for p in own.get("order") or ())
+    open_topic = tuple(
+        _compile(p, own_macros, f"{language}.open_topic") for p in own.get("open_topic") or ()
+    )
     filler = _compile(str(own.get("filler") or "(?!)"), own_macros, f"{language}.filler")
     lead = _compile(str(own.get("lead") or "(?!)"), own_macros, f"{language}.lead")
     clause = _compile(str(own.get("clause") or "(?!)"), own_macros, f"{language}.clause")
@@ -238,6 +242,7 @@ def _lexicon(language: str) -> _Lexicon:
         passive,
         negating,
         affirmation,
+        open_topic,
     )
 
 
@@ -569,13 +574,6 @@ _PRONOUN_TOPICS = frozenset(
 )
 
 
-@functools.cache
-def _open_topic_patterns(language: str) -> tuple[re.Pattern[str], ...]:
-    own = load_yaml(LEXICON_FILE)[language]
-    macros = own.get("macros") or {}
-    return tuple(_compile(p, macros, f"{language}.open_topic") for p in own.get("open_topic") or ())
-
-
 def disagreement_topic(text: str, language: str) -> str | None:
     """The subject of a turn that only reports an open difference ("Over Tiel zijn we het
     nog niet eens", "We don't agree on the budget yet"), or None.
@@ -590,7 +588,7 @@ def disagreement_topic(text: str, language: str) -> str | None:
     if reading.stance != Stance.DISAGREE or reading.sarcasm or reading.contrast:
         return None
     folded, index = _fold_with_map(text)
-    for pattern in _open_topic_patterns(language):
+    for pattern in _lexicon(language).open_topic:
         for match in pattern.finditer(folded):
             start, end = index[match.start()], index[match.end() - 1] + 1
             topic = match.group("topic").strip()
