@@ -329,13 +329,11 @@ class LocalReasoner:
                     if other is None or u.speaker in seen or r.people[u.speaker].is_facilitator:
                         continue
                     # The sentence that meets the other side, not a preamble ("Over Tiel
-                    # zijn we het nog niet eens. Ik vind dat ...").
-                    facing: set[str] = set()
-                    for o in sides:
-                        if view.utterances[o].party != u.party:
-                            facing |= content_stems(view.utterances[o].text, r.language)
-                    sentence = closest_sentence(u.text, facing, r.language)
-                    q = self._question(view, "bridging", u.speaker, None, m, sentence, other)
+                    # zijn we het nog niet eens. Ik vind dat ..."), as evidence quotes it.
+                    facing = [o for o in sides if view.utterances[o].party != u.party]
+                    evidence = self._evidence(view, m, facing)
+                    assert evidence is not None  # m is one of the view's utterances
+                    q = self._question(view, "bridging", u.speaker, None, m, evidence.quote, other)
                     if q and q.id not in view.asked:
                         out.append(q)
                         seen.add(u.speaker)
@@ -563,7 +561,7 @@ def label_of(sentence: str, language: str, max_words: int = 14) -> str:
         for frame in _label_frames(language):
             rest = frame.sub("", text, count=1)
             if rest != text and len(rest.split()) >= LABEL_MIN_WORDS:
-                text = rest[:1].upper() + rest[1:]
+                text = rest
                 break
         else:
             break
