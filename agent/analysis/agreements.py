@@ -118,31 +118,23 @@ def _df(window: Window) -> dict[str, int]:
     return counts
 
 
+def _unnamed(f: Features, language: str) -> set[str]:
+    """A turn's content words without the names in it: two turns that both name Tim
+    share a person, not a view."""
+    return set(f.stems) - {n for s in f.sentences for n in named_stems(s, language)}
+
+
 def _score(
-    f: Features,
-    vec: np.ndarray,
-    g: Features,
-    w: np.ndarray,
-    df: dict[str, int],
-    language: str | None = None,
+    words: set[str], vec: np.ndarray, g: Features, w: np.ndarray, df: dict[str, int], language: str
 ) -> float:
-    """Cosine plus shared rare words: topic words the whole meeting uses count little.
-    With ``language``, names do not count as shared words."""
-    shared = _shared(f, g, language) if language else set(f.stems) & set(g.stems)
+    """Cosine plus shared rare words (``words``: the turn's :func:`_unnamed`); topic words
+    the whole meeting uses count little."""
+    shared = words & _unnamed(g, language)
     return float(vec @ w) + LEXICAL * sum(1.0 / df.get(s, 1) for s in shared)
 
 
-def _names(f: Features, language: str) -> set[str]:
-    return {n for s in f.sentences for n in named_stems(s, language)}
-
-
-def _shared(f: Features, g: Features, language: str) -> set[str]:
-    """Content words two turns share, without names: both naming Tim is no shared view."""
-    return (set(f.stems) & set(g.stems)) - _names(f, language) - _names(g, language)
-
-
 def _reply_target(
-    f: Features, vec: np.ndarray, window: Window
+    f: Features, vec: np.ndarray, window: Window, language: str
 ) -> tuple[Features, np.ndarray] | None:
     """The statement a reply answers, or None when it answers no other party's statement.
 
@@ -155,7 +147,8 @@ def _reply_target(
     ]
     if named:
         df = _df(window)
-        g, w = max(named, key=lambda gw: _score(f, vec, gw[0], gw[1], df))
+        words = _unnamed(f, language)
+        g, w = max(named, key=lambda gw: _score(words, vec, gw[0], gw[1], df, language))
         return (g, w) if _eligible(f, g, proposals=True) else None
     for g, w in sorted(window, key=lambda gw: -gw[0].seq):
         if g.seq >= f.seq or g.speaker == f.speaker:
@@ -211,7 +204,7 @@ def update(
             on_topic = [(g, w) for g, w in cands if not g.asks and about & set(g.stems)]
             target = max(on_topic, key=lambda gw: gw[0].seq) if on_topic else None
         else:
-            target = _reply_target(f, vec, window)
+            target = _reply_target(f, vec, window, language)
             if target is None:
                 # It answers no one statement directly: the recent one it most resembles.
                 found = _similar_target(vec, cands)
@@ -221,7 +214,7 @@ def update(
         return new
 
     if f.agree_cue:
-        target = _reply_target(f, vec, window)
+        target = _reply_target(f, vec, window, language)
         if (
             target is not None
             and not target[0].disagreeing
@@ -236,8 +229,11 @@ def update(
         # a consensus claim without names ("daar zijn we het over eens"): the closest one.
         # Questions are answered, not agreed with; proposals need an explicit "eens".
         targets = [(g, w) for g, w in statements if not g.asks and not g.solution]
+        words = _unnamed(f, language)
         related = [
-            (g, w) for g, w in targets if _shared(f, g, language) and float(vec @ w) >= ECHO_MIN
+            (g, w)
+            for g, w in targets
+            if words & _unnamed(g, language) and float(vec @ w) >= ECHO_MIN
         ]
         named = [(g, w) for g, w in targets if g.speaker in f.mentions_people]
         groups = (
@@ -254,12 +250,12 @@ def update(
         for group in groups:
             if not group:
                 continue
-            g, w = max(group, key=lambda gw: _score(f, vec, gw[0], gw[1], df, language))
+            g, w = max(group, key=lambda gw: _score(words, vec, gw[0], gw[1], df, language))
             # A named person is the speaker's own attribution; a claim without names is
             # matched by content, so that content must not say the opposite.
             if (
                 float(vec @ w) >= ECHO_MIN
-                and _shared(f, g, language)
+                and words & _unnamed(g, language)
                 and (bool(named) or not _flipped(f, vec, g, w, language))
             ):
                 _link(new, g, w, f, vec, "reference")
