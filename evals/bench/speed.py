@@ -3,7 +3,8 @@ from one plenary day of the Tweede Kamer (official record, no copyright).
 
 Measures, in one run on this machine: the time to process one new utterance through
 the real service (store, graph, checkpoint, advice), the same text's single embedding
-call, a from-scratch recomputation at utterance 1,500, and the synthesis step.
+call, a from-scratch recomputation at utterance 1,500, the synthesis step, and the size
+of the graph's checkpoint file at the end.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ async def _measure(data_dir: Path, n: int) -> dict[str, Any]:
     embed: list[float] = []
     raw = Embedder(threads=1, cache_size=1)  # a separate model: no cache to flatter it
     with tempfile.TemporaryDirectory() as tmp:
-        async with open_service(Settings(data_dir=Path(tmp))) as service:
+        settings = Settings(data_dir=Path(tmp))
+        async with open_service(settings) as service:
             mid = (await service.create_meeting(setup)).id
             await service.change_step(mid, "connection")
             for item in items:
@@ -92,6 +94,10 @@ async def _measure(data_dir: Path, n: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             await service.change_step(mid, "synthesis")
             synthesis_s = time.perf_counter() - t0
+        # The graph's checkpoint file (with its write-ahead log) after the whole meeting.
+        checkpoint_bytes = sum(
+            f.stat().st_size for f in Path(tmp).glob(settings.checkpoint_path.name + "*")
+        )
     # From scratch: a new meeting, a cold embedding cache, all utterances at once.
     get_embedder()._cache.clear()
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,6 +119,7 @@ async def _measure(data_dir: Path, n: int) -> dict[str, Any]:
         "ratio_full_recompute": round(full_s / p50, 1),
         "full_recompute_s": round(full_s, 1),
         "synthesis_s": round(synthesis_s, 3),
+        "checkpoint_mb": round(checkpoint_bytes / 1e6, 1),
     }
 
 
